@@ -1,0 +1,6 @@
+import type { RequestContext } from "../server/http/request-context";
+
+// Remix hands every loader and action the per-request context built by the HTTP entry.
+declare module "@remix-run/node" {
+  interface AppLoadContext extends RequestContext {}
+}

@@ -1,0 +1,10 @@
+import type { MigrationObject } from "@mikro-orm/core";
+import { Migration20261125000000Foundation } from "./Migration20261125000000Foundation";
+
+/**
+ * Listed explicitly: the server runs from a bundle, where MikroORM cannot discover
+ * migration files by path. Append new migrations here, oldest first.
+ */
+export const migrationsList: MigrationObject[] = [
+  { name: "Migration20261125000000Foundation", class: Migration20261125000000Foundation },
+];

@@ -1,0 +1,42 @@
+import { Migrator } from "@mikro-orm/migrations";
+import { MikroORM, type Options, PostgreSqlDriver } from "@mikro-orm/postgresql";
+import type { Logger } from "../server/logger";
+import { entities } from "./entities";
+import { migrationsList } from "./migrations";
+
+export type Orm = MikroORM;
+
+export function ormOptions(databaseUrl: string, log?: Logger): Options {
+  return {
+    driver: PostgreSqlDriver,
+    clientUrl: databaseUrl,
+    entities,
+    discovery: { warnWhenNoEntities: false },
+    extensions: [Migrator],
+    migrations: {
+      migrationsList,
+      tableName: "mikro_orm_migrations",
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      path: "db/migrations",
+      pathTs: "db/migrations",
+    },
+    // The request-scoped fork is explicit (see server/http/load-context.ts); the global
+    // EntityManager must never be used for a request's work by accident.
+    allowGlobalContext: false,
+    pool: { min: 0, max: 10, idleTimeoutMillis: 10_000 },
+    debug: false,
+    logger: (message) => log?.debug({ orm: message }),
+    forceUtcTimezone: true,
+  };
+}
+
+export async function openOrm(databaseUrl: string, log?: Logger): Promise<Orm> {
+  return MikroORM.init(ormOptions(databaseUrl, log));
+}
+
+export async function migrateUp(orm: Orm): Promise<string[]> {
+  const applied = await orm.getMigrator().up();
+  return applied.map((m) => m.name);
+}

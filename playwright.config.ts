@@ -1,0 +1,81 @@
+import { existsSync, mkdtempSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { defineConfig } from "@playwright/test";
+import { chromium } from "@playwright/test";
+
+/**
+ * e2e runs on the production build (`remix build` output: a dev build cannot run under
+ * the production server), in Chromium with JavaScript on and off. Chromium comes from
+ * CHROMIUM_PATH, else Debian's /usr/bin/chromium, else Playwright's own; with none, the
+ * suites are reported as skipped with the reason (tests/e2e/fixtures.ts).
+ */
+function findChromium(): string | null {
+  const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium"];
+  try {
+    candidates.push(chromium.executablePath());
+  } catch {
+    // Playwright has no browser of its own here
+  }
+  return candidates.find((c): c is string => Boolean(c && existsSync(c))) ?? null;
+}
+
+const browser = findChromium();
+process.env.OPSDESK_E2E_BROWSER = browser ?? "";
+
+// The config is evaluated in the runner and again in each worker: choices made here are
+// kept in the environment (which workers inherit) so every process agrees on them.
+process.env.E2E_PORT ??= String(3300 + Math.floor(Math.random() * 600));
+process.env.E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), "opsdesk-e2e-"));
+const port = Number(process.env.E2E_PORT);
+const baseURL = `http://127.0.0.1:${port}`;
+// Each run gets its own data directory (above): two runs never share a database.
+const dataDir = process.env.E2E_DATA_DIR;
+chmodSync(dataDir, 0o755);
+export const E2E_ADMIN = { email: "admin@e2e.test", password: "e2e-admin-password-123" };
+
+export default defineConfig({
+  testDir: "tests/e2e",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 30_000,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "off",
+    launchOptions: {
+      executablePath: browser ?? undefined,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  projects: [
+    { name: "js", use: { javaScriptEnabled: true } },
+    { name: "no-js", use: { javaScriptEnabled: false } },
+  ],
+  webServer: {
+    command: "node scripts/serve.mjs",
+    url: `${baseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "ignore",
+    stderr: "pipe",
+    // SIGTERM, not SIGKILL: the server then stops its embedded PostgreSQL cleanly.
+    gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+    env: {
+      PORT: String(port),
+      OPSDESK_DATA_DIR: dataDir,
+      OPSDESK_ADMIN_EMAIL: E2E_ADMIN.email,
+      OPSDESK_ADMIN_PASSWORD: E2E_ADMIN.password,
+      LOG_LEVEL: "warn",
+      E2E: "1",
+    },
+  },
+});

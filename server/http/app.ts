@@ -1,0 +1,76 @@
+import path from "node:path";
+import { createRequestHandler } from "@remix-run/express";
+import type { ServerBuild } from "@remix-run/node";
+import compression from "compression";
+import express, { type Express } from "express";
+import { pingDatabase } from "../services/system.service";
+import { accessLog, requestId, securityHeaders } from "./middleware";
+import type { RequestContext } from "./request-context";
+import type { Runtime } from "./runtime";
+
+const READY_TIMEOUT_MS = 1_000;
+
+/**
+ * The Express app: cross-cutting HTTP concerns here, everything else in Remix routes.
+ * Without a Remix build (integration tests) only the health endpoints are served.
+ */
+export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", runtime.config.trustProxy);
+  app.use(requestId(runtime.config.trustProxy > 0));
+  app.use(accessLog(runtime.log));
+  app.use(securityHeaders());
+
+  app.get("/healthz", (_req, res) => {
+    res.status(200).type("text/plain").send("ok\n");
+  });
+  app.get("/readyz", async (_req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    if (runtime.draining) {
+      res.status(503).json({ ready: false, reason: "shutting down" });
+      return;
+    }
+    const db = await pingDatabase(runtime.orm.em.fork(), READY_TIMEOUT_MS);
+    res.status(db.ok ? 200 : 503).json({ ready: db.ok, database: db });
+  });
+
+  // Artifact downloads and exports are already compressed or streamed large; compressing
+  // them would cost CPU for nothing (and break Range offsets).
+  app.use(
+    compression({
+      filter: (req, res) =>
+        !req.path.startsWith("/artifacts/") && !req.path.startsWith("/audit/export") && compression.filter(req, res),
+    }),
+  );
+  if (build) {
+    const publicDir = path.resolve("public");
+    // File names under /build carry a content hash: cache them forever.
+    app.use("/build", express.static(path.join(publicDir, "build"), { immutable: true, maxAge: "1y" }));
+    app.use(express.static(publicDir, { maxAge: "1h" }));
+    app.get("/favicon.ico", (_req, res) => res.redirect(301, "/favicon.svg"));
+    app.all(
+      "*",
+      createRequestHandler({
+        build,
+        mode: build.mode,
+        getLoadContext: (req, res): RequestContext => {
+          const id = res.locals.requestId as string;
+          return {
+            runtime,
+            em: runtime.orm.em.fork(),
+            requestId: id,
+            ip: req.ip ?? null,
+            userAgent: req.get("user-agent") ?? null,
+            log: runtime.log.child({ requestId: id }),
+            cspNonce: res.locals.cspNonce as string,
+            setUserId: (userId) => {
+              res.locals.userId = userId;
+            },
+          };
+        },
+      }),
+    );
+  }
+  return app;
+}

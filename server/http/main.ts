@@ -1,0 +1,102 @@
+import type { Server } from "node:http";
+import type { ServerBuild } from "@remix-run/node";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../db/embedded-postgres";
+import { migrateUp, openOrm } from "../../db/orm";
+import { ConfigError, type Environment, loadConfig } from "../config";
+import { createLogger, type Logger } from "../logger";
+import { ensureFirstAdmin } from "../services/users.service";
+import { createHttpApp } from "./app";
+import type { Runtime } from "./runtime";
+import { VERSION } from "../version";
+
+const SHUTDOWN_GRACE_MS = 8_000;
+
+/**
+ * Boots one OpsDesk process: configuration → database (embedded unless DATABASE_URL) →
+ * migrations → first admin → HTTP. Called from the Remix server build so that the app's
+ * routes and this entry share one copy of every module and one ORM.
+ */
+export async function runServer(build: ServerBuild, env: Environment = process.env): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nOpsDesk did not start.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  let embedded: EmbeddedPostgres | undefined;
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+      databaseUrl = embedded.url;
+      log.info({ dataDir: config.dataDir }, "embedded PostgreSQL started");
+    }
+    const orm = await openOrm(databaseUrl, log);
+    const applied = await migrateUp(orm);
+    if (applied.length) log.info({ migrations: applied }, "migrations applied");
+    const admin = await ensureFirstAdmin(orm.em.fork(), config);
+    if (admin) announceFirstAdmin(admin, log);
+
+    const runtime: Runtime = { config, log, orm, startedAt: new Date(), version: VERSION, draining: false };
+    const app = createHttpApp(runtime, build);
+    const server = app.listen(config.port, config.host);
+    await new Promise<void>((resolve, reject) => {
+      server.once("listening", resolve);
+      server.once("error", reject);
+    });
+    // Uploads over slow ops links can take longer than Node's 5-minute default.
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
+    server.keepAliveTimeout = 5_000;
+    log.info({ url: `http://${config.host}:${config.port}` }, "OpsDesk is listening");
+    if (process.env.REMIX_DEV_ORIGIN) {
+      const { broadcastDevReady } = await import("@remix-run/node");
+      await broadcastDevReady(build);
+    }
+    installShutdown(server, runtime, embedded);
+  } catch (error) {
+    log.fatal({ err: error }, "OpsDesk failed to start");
+    await embedded?.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+function announceFirstAdmin(admin: { email: string; generatedPassword: string | null }, log: Logger): void {
+  log.info({ email: admin.email }, "first admin created");
+  if (!admin.generatedPassword) return;
+  // Printed once to the console (not the JSON log) so it is seen and not shipped to a
+  // log store; it cannot be shown again.
+  const line = "=".repeat(64);
+  process.stdout.write(
+    `\n${line}\n  OpsDesk first admin (shown once — change it on /account)\n  email:    ${admin.email}\n  password: ${admin.generatedPassword}\n${line}\n\n`,
+  );
+}
+
+/** SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close ORM and database, exit 0. */
+function installShutdown(server: Server, runtime: Runtime, embedded: EmbeddedPostgres | undefined): void {
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    runtime.draining = true;
+    runtime.log.info({ signal }, "shutting down");
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    force.unref();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    clearTimeout(force);
+    await runtime.orm.close(true).catch((err) => runtime.log.error({ err }, "closing the ORM failed"));
+    await embedded?.stop().catch((err) => runtime.log.error({ err }, "stopping PostgreSQL failed"));
+    runtime.log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}

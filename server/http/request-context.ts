@@ -1,0 +1,19 @@
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Logger } from "../logger";
+import type { Runtime } from "./runtime";
+
+/**
+ * Per-request state built by the HTTP entry and passed to Remix as its load context:
+ * a fresh EntityManager fork (its own identity map), the request id and a child logger.
+ */
+export type RequestContext = {
+  runtime: Runtime;
+  em: EntityManager;
+  requestId: string;
+  ip: string | null;
+  userAgent: string | null;
+  log: Logger;
+  cspNonce: string;
+  /** Lets the auth layer tell the access log who made the request. */
+  setUserId: (id: number) => void;
+};

@@ -1,0 +1,14 @@
+import type { Orm } from "../../db/orm";
+import type { Config } from "../config";
+import type { Logger } from "../logger";
+
+/** What one app process holds: created once at boot, handed to every request. */
+export type Runtime = {
+  config: Config;
+  log: Logger;
+  orm: Orm;
+  startedAt: Date;
+  version: string;
+  /** Set on SIGTERM: /readyz turns 503 so a load balancer stops sending traffic. */
+  draining: boolean;
+};

@@ -1,0 +1,226 @@
+import { createHmac } from "node:crypto";
+import type { EntityManager } from "@mikro-orm/postgresql";
+
+/**
+ * The audit log is a hash chain: each event stores HMAC(secret, prevHash + canonical
+ * content). Appends take a transaction-scoped advisory lock so the chain has exactly one
+ * order, and run inside the caller's transaction so a change and its audit row commit
+ * together or not at all.
+ */
+export const GENESIS_HASH = "0".repeat(64);
+const AUDIT_CHAIN_LOCK = 727_001; // arbitrary, constant advisory-lock key for the chain
+
+export type AuditOutcome = "success" | "failure" | "denied";
+
+export type AuditActor = { id: number | null; email: string | null };
+
+export type AuditRequestInfo = {
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+};
+
+export type AuditEventInput = {
+  actor: AuditActor;
+  action: string;
+  targetType?: string | null;
+  targetId?: string | number | null;
+  before?: unknown;
+  after?: unknown;
+  outcome?: AuditOutcome;
+  request?: AuditRequestInfo | null;
+};
+
+export type AuditRow = {
+  id: number;
+  at: Date;
+  actorId: number | null;
+  actorEmail: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  before: unknown;
+  after: unknown;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  outcome: string;
+  prevHash: string;
+  hash: string;
+};
+
+/** Content covered by the hash, in a canonical form both writer and verifier build. */
+export function canonicalAuditContent(event: Omit<AuditRow, "id" | "hash">): string {
+  return canonicalJson({
+    at: event.at.toISOString(),
+    actorId: event.actorId,
+    actorEmail: event.actorEmail,
+    action: event.action,
+    targetType: event.targetType,
+    targetId: event.targetId,
+    before: event.before ?? null,
+    after: event.after ?? null,
+    ip: event.ip,
+    userAgent: event.userAgent,
+    requestId: event.requestId,
+    outcome: event.outcome,
+  });
+}
+
+export function auditHash(secret: string, prevHash: string, canonical: string): string {
+  return createHmac("sha256", secret).update(prevHash).update("\n").update(canonical).digest("hex");
+}
+
+/** JSON with object keys sorted at every depth (jsonb does not keep key order). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value instanceof Date) return value.toISOString();
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Appends one event. Call it with the EntityManager of the transaction that makes the
+ * change (`em.transactional(async (tx) => { ...; await recordAuditEvent(tx, secret, e) })`).
+ */
+export async function recordAuditEvent(
+  em: EntityManager,
+  secret: string,
+  input: AuditEventInput,
+): Promise<{ id: number; hash: string }> {
+  if (!em.isInTransaction()) {
+    return em.transactional((tx) => recordAuditEvent(tx, secret, input));
+  }
+  await em.execute("select pg_advisory_xact_lock(?)", [AUDIT_CHAIN_LOCK]);
+  const [last] = await em.execute<{ hash: string }[]>(
+    "select hash from audit_events order by id desc limit 1",
+  );
+  const prevHash = last?.hash ?? GENESIS_HASH;
+  const event = {
+    at: new Date(),
+    actorId: input.actor.id,
+    actorEmail: input.actor.email,
+    action: input.action,
+    targetType: input.targetType ?? null,
+    targetId: input.targetId == null ? null : String(input.targetId),
+    before: normaliseJson(input.before),
+    after: normaliseJson(input.after),
+    ip: input.request?.ip ?? null,
+    userAgent: input.request?.userAgent?.slice(0, 512) ?? null,
+    requestId: input.request?.requestId ?? null,
+    outcome: input.outcome ?? "success",
+    prevHash,
+  };
+  const hash = auditHash(secret, prevHash, canonicalAuditContent(event));
+  const [row] = await em.execute<{ id: string }[]>(
+    `insert into audit_events (at, actor_id, actor_email, action, target_type, target_id, before, after, ip, user_agent, request_id, outcome, prev_hash, hash)
+     values (?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?) returning id`,
+    [
+      event.at,
+      event.actorId,
+      event.actorEmail,
+      event.action,
+      event.targetType,
+      event.targetId,
+      event.before === null ? null : JSON.stringify(event.before),
+      event.after === null ? null : JSON.stringify(event.after),
+      event.ip,
+      event.userAgent,
+      event.requestId,
+      event.outcome,
+      prevHash,
+      hash,
+    ],
+  );
+  return { id: Number(row!.id), hash };
+}
+
+/** Round-trips through JSON so what is hashed is exactly what jsonb will give back. */
+function normaliseJson(value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  return JSON.parse(canonicalJson(value));
+}
+
+export type VerifyResult = { ok: boolean; checked: number; firstBrokenId: number | null };
+
+/**
+ * Walks the chain in id order in batches. The first event whose stored prevHash is not
+ * its predecessor's hash (a deleted or inserted row) or whose hash does not match its
+ * content (an altered row) is reported.
+ */
+export async function verifyAuditChain(
+  em: EntityManager,
+  secret: string,
+  batchSize = 5_000,
+): Promise<VerifyResult> {
+  let expectedPrev = GENESIS_HASH;
+  let lastId = 0;
+  let checked = 0;
+  while (true) {
+    const rows = await em.execute<RawAuditRow[]>(
+      `select id, at, actor_id, actor_email, action, target_type, target_id, before, after, ip, user_agent, request_id, outcome, prev_hash, hash
+       from audit_events where id > ? order by id limit ?`,
+      [lastId, batchSize],
+    );
+    for (const raw of rows) {
+      const row = fromRaw(raw);
+      checked++;
+      const recomputed = auditHash(secret, row.prevHash, canonicalAuditContent(row));
+      if (row.prevHash !== expectedPrev || recomputed !== row.hash) {
+        return { ok: false, checked, firstBrokenId: row.id };
+      }
+      expectedPrev = row.hash;
+      lastId = row.id;
+    }
+    if (rows.length < batchSize) return { ok: true, checked, firstBrokenId: null };
+  }
+}
+
+export type RawAuditRow = {
+  id: string | number;
+  at: Date | string;
+  actor_id: number | null;
+  actor_email: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  before: unknown;
+  after: unknown;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  outcome: string;
+  prev_hash: string;
+  hash: string;
+};
+
+export function fromRaw(raw: RawAuditRow): AuditRow {
+  return {
+    id: Number(raw.id),
+    at: raw.at instanceof Date ? raw.at : new Date(raw.at),
+    actorId: raw.actor_id,
+    actorEmail: raw.actor_email,
+    action: raw.action,
+    targetType: raw.target_type,
+    targetId: raw.target_id,
+    before: raw.before,
+    after: raw.after,
+    ip: raw.ip,
+    userAgent: raw.user_agent,
+    requestId: raw.request_id,
+    outcome: raw.outcome,
+    prevHash: raw.prev_hash,
+    hash: raw.hash,
+  };
+}

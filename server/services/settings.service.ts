@@ -1,0 +1,83 @@
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { SettingSchema } from "../../db/entities/setting.entity";
+import type { Config } from "../config";
+import { type AuditActor, type AuditRequestInfo, recordAuditEvent } from "./audit.service";
+import {
+  defaultSettings,
+  ENV_OVERRIDES,
+  SETTING_KEYS,
+  SETTINGS_SCHEMA,
+  type SettingKey,
+  type Settings,
+  settingsPatchSchema,
+} from "./settings.schema";
+
+export type EffectiveSettings = Settings & { overridden: SettingKey[] };
+
+/** The one way to read settings: defaults, then stored rows, then environment overrides. */
+export async function getSettings(em: EntityManager, config: Config): Promise<EffectiveSettings> {
+  const settings = defaultSettings();
+  const rows = await em.find(SettingSchema, {});
+  for (const row of rows) {
+    if (!(row.key in SETTINGS_SCHEMA)) continue;
+    const key = row.key as SettingKey;
+    const parsed = SETTINGS_SCHEMA[key].safeParse(row.value);
+    if (parsed.success) (settings as Record<SettingKey, unknown>)[key] = parsed.data;
+  }
+  const overridden: SettingKey[] = [];
+  if (config.prometheusUrl) {
+    settings["prometheus.url"] = config.prometheusUrl;
+    overridden.push("prometheus.url");
+  }
+  if (config.metricsToken) {
+    settings["metrics.endpointToken"] = config.metricsToken;
+    overridden.push("metrics.endpointToken");
+  }
+  return { ...settings, overridden };
+}
+
+export class SettingOverriddenError extends Error {
+  constructor(readonly key: SettingKey) {
+    super(`${key} is set by the ${ENV_OVERRIDES[key]} environment variable and cannot be changed here.`);
+  }
+}
+
+/** Applies a validated patch and audits before/after in the same transaction. */
+export async function updateSettings(
+  em: EntityManager,
+  config: Config,
+  patch: unknown,
+  actor: AuditActor,
+  request: AuditRequestInfo | null,
+): Promise<EffectiveSettings> {
+  const values = settingsPatchSchema.parse(patch);
+  return em.transactional(async (tx) => {
+    const current = await getSettings(tx, config);
+    const before: Record<string, unknown> = {};
+    const after: Record<string, unknown> = {};
+    for (const key of SETTING_KEYS) {
+      const value = values[key];
+      if (value === undefined || value === current[key]) continue;
+      if (current.overridden.includes(key)) throw new SettingOverriddenError(key);
+      before[key] = redactSetting(key, current[key]);
+      after[key] = redactSetting(key, value);
+      await tx.upsert(SettingSchema, { key, value, updatedAt: new Date(), updatedBy: actor.id });
+    }
+    if (Object.keys(after).length > 0) {
+      await recordAuditEvent(tx, config.secret, {
+        actor,
+        action: "SETTINGS_UPDATED",
+        targetType: "settings",
+        targetId: null,
+        before,
+        after,
+        request,
+      });
+    }
+    return getSettings(tx, config);
+  });
+}
+
+function redactSetting(key: SettingKey, value: unknown): unknown {
+  return key === "metrics.endpointToken" && value ? "[set]" : value;
+}

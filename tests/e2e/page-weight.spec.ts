@@ -1,0 +1,34 @@
+import { gzipSync } from "node:zlib";
+import { expect, test } from "./fixtures";
+
+/**
+ * Ops links are slow: every page's first load must stay within these gzip budgets.
+ * Later pages are added to PAGES as they are built.
+ */
+const BUDGET = { jsGzip: 130 * 1024, htmlCssGzip: 20 * 1024 };
+const PAGES = ["/status"];
+
+for (const path of PAGES) {
+  test(`The first load of ${path} stays within the page-weight budget`, async ({ page, request }, testInfo) => {
+    test.skip(testInfo.project.name !== "js", "measured once, with JavaScript (the heavier case)");
+    const urls: { url: string; type: string }[] = [];
+    page.on("response", (res) => {
+      urls.push({ url: res.url(), type: res.request().resourceType() });
+    });
+    await page.goto(path);
+    await page.waitForLoadState("networkidle");
+    let js = 0;
+    let htmlCss = 0;
+    for (const { url, type } of urls) {
+      if (!url.startsWith(testInfo.project.use.baseURL ?? "")) continue;
+      const body = await (await request.get(url)).body();
+      const size = gzipSync(body, { level: 6 }).length;
+      if (type === "script" || url.endsWith(".js")) js += size;
+      else if (type === "document" || type === "stylesheet") htmlCss += size;
+    }
+    console.log(`${path}: JS ${(js / 1024).toFixed(1)} KB gzip, HTML+CSS ${(htmlCss / 1024).toFixed(1)} KB gzip`);
+    expect(js).toBeGreaterThan(0);
+    expect(js).toBeLessThanOrEqual(BUDGET.jsGzip);
+    expect(htmlCss).toBeLessThanOrEqual(BUDGET.htmlCssGzip);
+  });
+}
