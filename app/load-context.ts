@@ -4,3 +4,10 @@ import type { RequestContext } from "../server/http/request-context";
 declare module "@remix-run/node" {
   interface AppLoadContext extends RequestContext {}
 }
+
+// Single Fetch types for useLoaderData/useActionData (remix.config.js enables the flag).
+declare module "@remix-run/server-runtime" {
+  interface Future {
+    v3_singleFetch: true;
+  }
+}

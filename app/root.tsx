@@ -14,9 +14,9 @@ import {
 import type { ReactNode } from "react";
 import type { SessionUser } from "../server/auth/session-user";
 import { type Capability, roleCan } from "../server/auth/roles";
+import { CsrfField } from "./components/form-fields";
 import { useNonce } from "./components/nonce";
 import stylesheet from "./tailwind.css";
-import { trpcContextFor } from "./trpc/caller.server";
 import { TrpcProvider } from "./trpc/provider";
 
 export const links: LinksFunction = () => [
@@ -25,9 +25,9 @@ export const links: LinksFunction = () => [
 ];
 export const meta: MetaFunction = () => [{ title: "OpsDesk" }];
 
-export async function loader({ request, context }: LoaderFunctionArgs) {
-  const ctx = await trpcContextFor(request, context);
-  return { user: ctx.user, csrfToken: ctx.csrfToken };
+export async function loader({ context }: LoaderFunctionArgs) {
+  const identity = await context.identity();
+  return { user: identity.user, csrfToken: identity.csrfToken };
 }
 
 const NAV: { to: string; label: string; capability: Capability }[] = [
@@ -38,7 +38,7 @@ const NAV: { to: string; label: string; capability: Capability }[] = [
   { to: "/account", label: "Account", capability: "account.own" },
 ];
 
-function Shell({ user, children }: { user: SessionUser | null; children: ReactNode }) {
+function Shell({ user, csrfToken, children }: { user: SessionUser | null; csrfToken?: string | null; children: ReactNode }) {
   const nonce = useNonce();
   return (
     <html lang="en">
@@ -67,6 +67,7 @@ function Shell({ user, children }: { user: SessionUser | null; children: ReactNo
             <span className="ml-auto text-sm">
               {user ? (
                 <form method="post" action="/logout" className="inline">
+                  <CsrfField token={csrfToken} />
                   <span className="mr-2 text-slate-600 dark:text-slate-400">
                     {user.email} ({user.role})
                   </span>
@@ -93,7 +94,7 @@ function Shell({ user, children }: { user: SessionUser | null; children: ReactNo
 export default function App() {
   const data = useRouteLoaderData<typeof loader>("root");
   return (
-    <Shell user={data?.user ?? null}>
+    <Shell user={data?.user ?? null} csrfToken={data?.csrfToken}>
       <TrpcProvider csrfToken={data?.csrfToken ?? null}>
         <Outlet />
       </TrpcProvider>
@@ -114,7 +115,7 @@ export function ErrorBoundary() {
   }
   const title = status === 404 ? "Not found" : status === 403 ? "Forbidden" : status >= 500 ? "Server error" : "Error";
   return (
-    <Shell user={data?.user ?? null}>
+    <Shell user={data?.user ?? null} csrfToken={data?.csrfToken}>
       <section className="card max-w-xl">
         <h1 className="mb-2 text-xl font-bold">
           {status} · {title}

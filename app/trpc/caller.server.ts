@@ -2,25 +2,31 @@ import type { AppLoadContext } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { authenticate } from "../../server/auth/authenticate";
-import { createTrpcContext, type TrpcContext } from "../../server/trpc/context";
+import { type ContextOptions, createTrpcContext, type TrpcContext } from "../../server/trpc/context";
 import { createCaller } from "../../server/trpc/root";
 
 /**
  * Loaders and actions call procedures through this caller, with the request's own
  * context: a page and a script see the same authorization, validation and audit.
+ * Headers a procedure sets (Retry-After …) go to `resHeaders`; return them with the response.
  */
 export async function trpcContextFor(
   request: Request,
   context: AppLoadContext,
   resHeaders: Headers = new Headers(),
+  options: ContextOptions = {},
 ): Promise<TrpcContext> {
-  const identity = await authenticate(request, context.em, context.runtime.config, resHeaders);
-  return createTrpcContext(context, request, resHeaders, identity);
+  return createTrpcContext(context, request, resHeaders, await context.identity(), options);
 }
 
-export async function callerFor(request: Request, context: AppLoadContext, resHeaders?: Headers) {
-  return createCaller(await trpcContextFor(request, context, resHeaders));
+export async function callerFor(
+  request: Request,
+  context: AppLoadContext,
+  resHeaders?: Headers,
+  options?: ContextOptions,
+) {
+  const ctx = await trpcContextFor(request, context, resHeaders, options);
+  return Object.assign(createCaller(ctx), { ctx });
 }
 
 /**
@@ -29,11 +35,35 @@ export async function callerFor(request: Request, context: AppLoadContext, resHe
  */
 export function pageError(error: unknown, request: Request): never {
   if (error instanceof TRPCError) {
-    if (error.code === "UNAUTHORIZED") {
-      const url = new URL(request.url);
-      throw redirect(`/login?redirectTo=${encodeURIComponent(url.pathname + url.search)}`);
-    }
+    if (error.code === "UNAUTHORIZED") throw redirectToLogin(request);
     throw new Response(error.message, { status: getHTTPStatusCodeFromError(error), statusText: error.code });
   }
   throw error;
+}
+
+export function redirectToLogin(request: Request): Response {
+  const url = new URL(request.url);
+  return redirect(`/login?redirectTo=${encodeURIComponent(url.pathname + url.search)}`);
+}
+
+/** A user-facing message for a failed form submission (field errors come separately). */
+export function formError(error: unknown): { message: string; fieldErrors: Record<string, string[] | undefined> | null; status: number } {
+  if (error instanceof TRPCError) {
+    const cause = error.cause as { issues?: unknown } | undefined;
+    const fieldErrors =
+      cause && typeof cause === "object" && "issues" in cause
+        ? fieldErrorsFromIssues(cause.issues as { path: PropertyKey[]; message: string }[])
+        : null;
+    return { message: fieldErrors ? "Check the highlighted fields." : error.message, fieldErrors, status: getHTTPStatusCodeFromError(error) };
+  }
+  throw error;
+}
+
+function fieldErrorsFromIssues(issues: { path: PropertyKey[]; message: string }[]) {
+  const out: Record<string, string[]> = {};
+  for (const issue of issues) {
+    const key = String(issue.path[0] ?? "form");
+    out[key] = [...(out[key] ?? []), issue.message];
+  }
+  return out;
 }

@@ -1,5 +1,8 @@
+import { ApiTokenSchema } from "./api-token.entity";
 import { AuditEventSchema } from "./audit-event.entity";
+import { RefreshTokenSchema } from "./refresh-token.entity";
+import { SessionSchema } from "./session.entity";
 import { SettingSchema } from "./setting.entity";
 import { UserSchema } from "./user.entity";
 
-export const entities = [UserSchema, SettingSchema, AuditEventSchema];
+export const entities = [UserSchema, SettingSchema, AuditEventSchema, SessionSchema, RefreshTokenSchema, ApiTokenSchema];

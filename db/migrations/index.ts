@@ -1,5 +1,6 @@
 import type { MigrationObject } from "@mikro-orm/core";
 import { Migration20261125000000Foundation } from "./Migration20261125000000Foundation";
+import { Migration20261125010000Identity } from "./Migration20261125010000Identity";
 
 /**
  * Listed explicitly: the server runs from a bundle, where MikroORM cannot discover
@@ -7,4 +8,5 @@ import { Migration20261125000000Foundation } from "./Migration20261125000000Foun
  */
 export const migrationsList: MigrationObject[] = [
   { name: "Migration20261125000000Foundation", class: Migration20261125000000Foundation },
+  { name: "Migration20261125010000Identity", class: Migration20261125010000Identity },
 ];

@@ -2,7 +2,10 @@ import path from "node:path";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import compression from "compression";
-import express, { type Express } from "express";
+import express, { type Express, type Request as ExpressRequest, type Response as ExpressResponse } from "express";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { authenticate, type Identity } from "../auth/authenticate";
+import type { AuditRequestInfo } from "../services/audit.service";
 import { pingDatabase } from "../services/system.service";
 import { accessLog, requestId, securityHeaders } from "./middleware";
 import type { RequestContext } from "./request-context";
@@ -56,16 +59,24 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
         mode: build.mode,
         getLoadContext: (req, res): RequestContext => {
           const id = res.locals.requestId as string;
+          const em = runtime.orm.em.fork();
+          const ip = req.ip ?? null;
+          const userAgent = req.get("user-agent") ?? null;
+          let identity: Promise<Identity> | undefined;
           return {
             runtime,
-            em: runtime.orm.em.fork(),
+            em,
             requestId: id,
-            ip: req.ip ?? null,
-            userAgent: req.get("user-agent") ?? null,
+            ip,
+            userAgent,
             log: runtime.log.child({ requestId: id }),
             cspNonce: res.locals.cspNonce as string,
             setUserId: (userId) => {
               res.locals.userId = userId;
+            },
+            identity: () => {
+              identity ??= resolveIdentity(req, res, runtime, em, { ip, userAgent, requestId: id });
+              return identity;
             },
           };
         },
@@ -73,4 +84,25 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
     );
   }
   return app;
+}
+
+/** Authenticates from the request's headers; refreshed cookies go straight onto the response. */
+async function resolveIdentity(
+  req: ExpressRequest,
+  res: ExpressResponse,
+  runtime: Runtime,
+  em: EntityManager,
+  info: AuditRequestInfo,
+): Promise<Identity> {
+  const headers = new Headers();
+  for (const name of ["authorization", "cookie"] as const) {
+    const value = req.get(name);
+    if (value) headers.set(name, value);
+  }
+  const url = `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`;
+  const setCookies = new Headers();
+  const identity = await authenticate(new Request(url, { headers }), em, runtime.config, setCookies, info);
+  for (const cookie of setCookies.getSetCookie()) res.append("Set-Cookie", cookie);
+  if (identity.user) res.locals.userId = identity.user.id;
+  return identity;
 }

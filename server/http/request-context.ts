@@ -1,4 +1,5 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Identity } from "../auth/authenticate";
 import type { Logger } from "../logger";
 import type { Runtime } from "./runtime";
 
@@ -16,4 +17,10 @@ export type RequestContext = {
   cspNonce: string;
   /** Lets the auth layer tell the access log who made the request. */
   setUserId: (id: number) => void;
+  /**
+   * Who made the request, resolved once per request (root and page loaders run in
+   * parallel; a refresh-token rotation must happen only once). Cookies it sets are added
+   * to the HTTP response directly.
+   */
+  identity: () => Promise<Identity>;
 };

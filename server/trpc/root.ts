@@ -1,8 +1,16 @@
 import { createCallerFactory, router } from "./init";
+import { accountRouter } from "./routers/account";
+import { authRouter } from "./routers/auth";
+import { settingsRouter } from "./routers/settings";
 import { systemRouter } from "./routers/system";
+import { usersRouter } from "./routers/users";
 
 export const appRouter = router({
   system: systemRouter,
+  auth: authRouter,
+  account: accountRouter,
+  users: usersRouter,
+  settings: settingsRouter,
 });
 
 export type AppRouter = typeof appRouter;

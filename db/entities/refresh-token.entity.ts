@@ -1,0 +1,16 @@
+import { defineEntity, type InferEntity, p } from "@mikro-orm/core";
+
+export const RefreshTokenSchema = defineEntity({
+  name: "RefreshToken",
+  tableName: "refresh_tokens",
+  properties: {
+    id: p.uuid().primary(),
+    sessionId: p.uuid(),
+    tokenHash: p.string().hidden(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    expiresAt: p.datetime(),
+    rotatedAt: p.datetime().nullable(),
+  },
+});
+
+export type RefreshToken = InferEntity<typeof RefreshTokenSchema>;

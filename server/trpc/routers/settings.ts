@@ -1,0 +1,13 @@
+import { z } from "zod";
+import { getSettings, updateSettings } from "../../services/settings.service";
+import { capabilityProcedure, router } from "../init";
+
+const adminProcedure = capabilityProcedure("admin.manage");
+
+export const settingsRouter = router({
+  get: adminProcedure.query(({ ctx }) => getSettings(ctx.em, ctx.config)),
+  // The patch is validated key by key against the settings schema in the service.
+  update: adminProcedure
+    .input(z.record(z.string(), z.unknown()))
+    .mutation(({ ctx, input }) => updateSettings(ctx.em, ctx.config, input, ctx.user, ctx.audit)),
+});
