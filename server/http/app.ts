@@ -7,7 +7,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { authenticate, type Identity } from "../auth/authenticate";
 import type { AuditRequestInfo } from "../services/audit.service";
 import { pingDatabase } from "../services/system.service";
-import { accessLog, requestId, securityHeaders } from "./middleware";
+import { accessLog, apiCors, requestId, securityHeaders } from "./middleware";
 import type { RequestContext } from "./request-context";
 import type { Runtime } from "./runtime";
 
@@ -25,6 +25,7 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
   app.use(accessLog(runtime.log));
   app.use(securityHeaders());
 
+  app.use("/api/trpc", apiCors(runtime.config.allowedOrigins));
   app.get("/healthz", (_req, res) => {
     res.status(200).type("text/plain").send("ok\n");
   });

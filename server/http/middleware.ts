@@ -71,3 +71,26 @@ export function securityHeaders() {
     next();
   };
 }
+
+/**
+ * CORS for /api/trpc, only for the configured origins, and without credentials: a page
+ * elsewhere may call the API with a Bearer token, never with a user's cookies.
+ */
+export function apiCors(allowedOrigins: string[]) {
+  const allowed = new Set(allowedOrigins);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const origin = req.get("origin");
+    if (origin && allowed.has(origin)) {
+      res.setHeader("Access-Control-Allow-Origin", origin);
+      res.setHeader("Access-Control-Allow-Headers", "authorization, content-type, trpc-accept");
+      res.setHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+      res.setHeader("Access-Control-Max-Age", "600");
+    }
+    res.append("Vary", "Origin");
+    if (req.method === "OPTIONS") {
+      res.status(origin && allowed.has(origin) ? 204 : 403).end();
+      return;
+    }
+    next();
+  };
+}

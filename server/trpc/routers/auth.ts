@@ -29,7 +29,7 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => tokensOut(await completeMfaLogin(ctx.em, ctx.config, input, ctx.audit))),
 
   refresh: publicProcedure
-    .input(z.object({ refreshToken: z.string().min(1).max(200) }))
+    .input(z.object({ refreshToken: z.string().min(1).max(4096) }))
     .mutation(async ({ ctx, input }) => {
       await consumeRateLimit(ctx.em.fork(), POLICIES.refresh, ctx.audit.ip ?? "unknown");
       const result = await rotateRefreshToken(ctx.em, ctx.config, input.refreshToken, ctx.audit);

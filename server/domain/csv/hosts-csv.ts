@@ -1,0 +1,188 @@
+import { type Parser, parse } from "csv-parse";
+import { byteChunks, type CsvSource, knownSize } from "./byte-chunks";
+import { CsvLimitError } from "./csv-limits";
+import { HostsCsvRecords, type HostsCsvItem } from "./hosts-csv-records";
+import { Utf8LineScanner } from "./utf8-scanner";
+
+export { CsvLimitError } from "./csv-limits";
+export { HOSTS_CSV_COLUMNS, HOSTS_CSV_TAG_SEPARATOR, type HostsCsvColumn } from "./hosts-csv-columns";
+export type { HostsCsvError, HostsCsvItem, HostsCsvRow } from "./hosts-csv-records";
+export type { CsvSource } from "./byte-chunks";
+
+export type CsvDelimiter = "," | ";";
+
+export type HostsCsvOptions = {
+  /** "auto" (the default) picks "," or ";" from the header line. */
+  delimiter?: CsvDelimiter | "auto";
+  /** Data rows allowed (header and blank lines not counted); one more throws CsvLimitError. */
+  maxRows: number;
+  /** Bytes allowed, BOM included; one more throws CsvLimitError. */
+  maxBytes: number;
+  /** Called after each chunk of input (at most 64 KiB) and at the end. */
+  onProgress?: (progress: { bytes: number; rows: number }) => void;
+};
+
+/**
+ * Reads a hosts CSV as a stream and yields, in file order, each valid host as a row
+ * and every problem as an error (with the line where its record starts and the
+ * column). Memory stays flat whatever the file size, apart from one map entry per
+ * hostname for duplicate detection. Throws CsvLimitError as soon as a limit is
+ * exceeded, without reading further.
+ */
+export async function* parseHostsCsv(
+  source: CsvSource,
+  options: HostsCsvOptions,
+): AsyncGenerator<HostsCsvItem, void, undefined> {
+  const size = knownSize(source);
+  if (size !== null && size > options.maxBytes) throw new CsvLimitError("bytes", options.maxBytes);
+
+  const chunks = byteChunks(source);
+  const utf8 = new Utf8LineScanner();
+  let bytes = 0;
+  const countBytes = (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > options.maxBytes) throw new CsvLimitError("bytes", options.maxBytes);
+  };
+  let parser: Parser | null = null;
+  let writing: Promise<void> | null = null;
+
+  try {
+    const head = await readFirstLine(chunks, countBytes);
+    const delimiter =
+      options.delimiter === "," || options.delimiter === ";" ? options.delimiter : detectDelimiter(head.line);
+    const records = new HostsCsvRecords(utf8, { maxRows: options.maxRows, delimiter });
+    const activeParser = createParser(delimiter);
+    parser = activeParser;
+
+    // csv-parse gives up on a record only for a quote never closed; it says how many
+    // records came before, which places the error in the output.
+    const unreadableAfter: number[] = [];
+    activeParser.on("skip", () => unreadableAfter.push(activeParser.info.records));
+
+    // The writer feeds the parser while this generator reads from it, one chunk at a
+    // time, which keeps memory flat. Each chunk passes the UTF-8 scanner before the
+    // parser, so the scanner has seen every record read here.
+    const feed = async (chunk: Buffer) => {
+      utf8.push(chunk);
+      options.onProgress?.({ bytes, rows: records.rows });
+      await writeAndWait(activeParser, chunk);
+    };
+    writing = (async () => {
+      try {
+        for (const chunk of head.chunks) {
+          if (activeParser.destroyed) return;
+          await feed(chunk);
+        }
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+          if (activeParser.destroyed) return;
+          countBytes(next.value);
+          await feed(next.value);
+        }
+        utf8.end();
+        activeParser.end();
+      } catch (error) {
+        // Ends the reading loop below with the same error (a CsvLimitError, a failing
+        // upload stream), unless reading has already stopped.
+        activeParser.destroy(error instanceof Error ? error : new Error(String(error)));
+      }
+    })();
+
+    let read = 0;
+    for await (const cells of activeParser as AsyncIterable<string[]>) {
+      yield* records.record(cells);
+      read += 1;
+      while (unreadableAfter.length > 0 && unreadableAfter[0] <= read) {
+        unreadableAfter.shift();
+        yield* records.unreadableRecord();
+      }
+      if (records.stopped) return;
+    }
+    for (const _ of unreadableAfter) yield* records.unreadableRecord();
+    yield* records.finish();
+    options.onProgress?.({ bytes, rows: records.rows });
+  } finally {
+    parser?.destroy();
+    await writing;
+    // Stops reading the source (e.g. destroys an upload stream) when a limit was hit
+    // or the caller stopped early.
+    await chunks.return(undefined);
+  }
+}
+
+/**
+ * Writes one chunk and resolves once the parser has parsed it and the reader has begun
+ * taking its records, so at most about one chunk is read ahead of the rows: a row limit
+ * stops an upload right there. Also resolves if the parser is destroyed (reading stopped).
+ */
+function writeAndWait(parser: Parser, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onClose = () => resolve();
+    parser.once("close", onClose);
+    parser.write(chunk, (error) => {
+      parser.off("close", onClose);
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+}
+
+/**
+ * Buffers the input up to the end of the first line that is not blank (the header),
+ * which the delimiter is chosen from.
+ */
+async function readFirstLine(chunks: AsyncGenerator<Buffer, void, undefined>, countBytes: (chunk: Buffer) => void) {
+  const buffered: Buffer[] = [];
+  let scanned = 0;
+  while (true) {
+    const next = await chunks.next();
+    if (next.done) return { chunks: buffered, line: Buffer.concat(buffered).subarray(scanned) };
+    countBytes(next.value);
+    buffered.push(next.value);
+    const all = Buffer.concat(buffered);
+    for (let lineFeed = all.indexOf(0x0a, scanned); lineFeed !== -1; lineFeed = all.indexOf(0x0a, scanned)) {
+      const line = all.subarray(scanned, lineFeed);
+      if (!isBlankLine(line)) return { chunks: buffered, line };
+      scanned = lineFeed + 1;
+    }
+  }
+}
+
+function isBlankLine(line: Buffer): boolean {
+  return line.toString("utf8").replace(/^\uFEFF/, "").trim() === "";
+}
+
+/** ";" when the header line has more semicolons than commas outside quotes, else ",". */
+export function detectDelimiter(headerLine: Uint8Array): CsvDelimiter {
+  const text = Buffer.from(headerLine.buffer, headerLine.byteOffset, headerLine.byteLength).toString("utf8");
+  let commas = 0;
+  let semicolons = 0;
+  let quoted = false;
+  for (const character of text) {
+    if (character === '"') quoted = !quoted;
+    else if (!quoted && character === ",") commas += 1;
+    else if (!quoted && character === ";") semicolons += 1;
+  }
+  return semicolons > commas ? ";" : ",";
+}
+
+function createParser(delimiter: CsvDelimiter): Parser {
+  const parser = parse({
+    delimiter,
+    bom: true,
+    // CRLF or LF only: a stray CR inside a value must not split a record, and line
+    // numbers are counted by LF.
+    record_delimiter: ["\r\n", "\n"],
+    // Row length and blank lines are checked by HostsCsvRecords, with better messages.
+    relax_column_count: true,
+    skip_empty_lines: false,
+    // A stray quote inside an unquoted value (5" disk) is kept as text.
+    relax_quotes: true,
+    // The one remaining failure (a quote never closed) is reported, not thrown.
+    skip_records_with_error: true,
+  });
+  parser.on("error", () => {
+    // Errors reach the reading loop through the async iterator; this listener only
+    // keeps a late one (after reading stopped) from being an unhandled 'error' event.
+  });
+  return parser;
+}
