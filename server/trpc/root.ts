@@ -1,6 +1,7 @@
 import { createCallerFactory, router } from "./init";
 import { accountRouter } from "./routers/account";
 import { authRouter } from "./routers/auth";
+import { hostsRouter } from "./routers/hosts";
 import { settingsRouter } from "./routers/settings";
 import { systemRouter } from "./routers/system";
 import { usersRouter } from "./routers/users";
@@ -11,6 +12,7 @@ export const appRouter = router({
   account: accountRouter,
   users: usersRouter,
   settings: settingsRouter,
+  hosts: hostsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -32,6 +32,17 @@ const REQUIRED: Record<string, "public" | "signed-in" | Capability> = {
   "users.resetMfa": "admin.manage",
   "settings.get": "admin.manage",
   "settings.update": "admin.manage",
+  "hosts.list": "hosts.view",
+  "hosts.facets": "hosts.view",
+  "hosts.get": "hosts.view",
+  "hosts.getByHostname": "hosts.view",
+  "hosts.create": "hosts.write",
+  "hosts.update": "hosts.write",
+  "hosts.delete": "hosts.write",
+  "hosts.importCsv": "hosts.write",
+  "hosts.applyImport": "hosts.write",
+  "hosts.sshCommand": "hosts.view",
+  "hosts.recordSshCopy": "hosts.view",
 };
 
 let db: TestDatabase;

@@ -1,0 +1,130 @@
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Knex } from "@mikro-orm/postgresql";
+import { DomainError } from "../../errors";
+import type { HostView } from "./host-view";
+import { hostView } from "./host-view";
+import type { Host } from "../../../db/entities/host.entity";
+
+export const HOST_SORTS = ["hostname", "-hostname", "created", "-created", "updated", "-updated"] as const;
+export type HostSort = (typeof HOST_SORTS)[number];
+
+export type HostFilters = { q?: string; tags?: string[]; environment?: string };
+
+const SORT_COLUMNS: Record<HostSort, { column: "hostname" | "created_at" | "updated_at"; desc: boolean }> = {
+  hostname: { column: "hostname", desc: false },
+  "-hostname": { column: "hostname", desc: true },
+  created: { column: "created_at", desc: false },
+  "-created": { column: "created_at", desc: true },
+  updated: { column: "updated_at", desc: false },
+  "-updated": { column: "updated_at", desc: true },
+};
+
+/** Filters shared by the list, its count and the CSV export. */
+export function applyHostFilters(qb: Knex.QueryBuilder, filters: HostFilters): Knex.QueryBuilder {
+  const q = filters.q?.trim();
+  if (q) {
+    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    qb.where((w) => w.whereILike("hostname", like).orWhereILike("ip", like).orWhereILike("notes", like));
+  }
+  if (filters.environment) qb.where("environment", filters.environment);
+  // Arrays travel as JSON: knex would expand a bound array into a list of parameters.
+  if (filters.tags?.length) qb.whereRaw("tags @> array(select jsonb_array_elements_text(?::jsonb))", [JSON.stringify(filters.tags)]);
+  return qb;
+}
+
+type Cursor = [string, number];
+
+function encodeCursor(value: string, id: number): string {
+  return Buffer.from(JSON.stringify([value, id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): Cursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString()) as unknown;
+    if (Array.isArray(parsed) && typeof parsed[0] === "string" && Number.isInteger(parsed[1])) return parsed as Cursor;
+  } catch {
+    // fall through
+  }
+  throw new DomainError("BAD_REQUEST", "That page link is not valid any more; start from the first page.");
+}
+
+export type HostRow = {
+  id: number;
+  hostname: string;
+  ip: string | null;
+  port: number;
+  ssh_user: string | null;
+  bastion: string | null;
+  ssh_template: string | null;
+  environment: string | null;
+  os: string | null;
+  tags: string[];
+  prometheus_instance: string | null;
+  notes: string;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+};
+
+export function rowToHost(r: HostRow): Host {
+  return {
+    id: r.id,
+    hostname: r.hostname,
+    ip: r.ip,
+    port: r.port,
+    sshUser: r.ssh_user,
+    bastion: r.bastion,
+    sshTemplate: r.ssh_template,
+    environment: r.environment,
+    os: r.os,
+    tags: r.tags,
+    prometheusInstance: r.prometheus_instance,
+    notes: r.notes,
+    version: r.version,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+  } as Host;
+}
+
+/**
+ * Keyset pagination: the cursor is the last row's sort value and id, so rows inserted
+ * while someone pages through never cause duplicates or gaps.
+ */
+export async function listHosts(
+  em: EntityManager,
+  input: HostFilters & { sort?: HostSort; cursor?: string; limit?: number },
+): Promise<{ items: HostView[]; nextCursor: string | null; total: number }> {
+  const limit = input.limit ?? 50;
+  const sort = SORT_COLUMNS[input.sort ?? "hostname"];
+  const knex = em.getKnex();
+  const page = applyHostFilters(knex("hosts").select("*"), input);
+  if (input.cursor) {
+    const [value, id] = decodeCursor(input.cursor);
+    const cast = sort.column === "hostname" ? "?" : "?::timestamptz";
+    page.whereRaw(`(${sort.column}, id) ${sort.desc ? "<" : ">"} (${cast}, ?)`, [value, id]);
+  }
+  page.orderBy([
+    { column: sort.column, order: sort.desc ? "desc" : "asc" },
+    { column: "id", order: sort.desc ? "desc" : "asc" },
+  ]);
+  page.limit(limit + 1);
+  const count = applyHostFilters(knex("hosts").count<{ count: string }[]>("* as count"), input);
+  const [rows, [counted]] = await Promise.all([em.execute<HostRow[]>(page), em.execute<{ count: string }[]>(count)]);
+  const items = rows.slice(0, limit).map((r) => hostView(rowToHost(r)));
+  const last = rows.length > limit ? rows[limit - 1]! : null;
+  const nextCursor = last
+    ? encodeCursor(sort.column === "hostname" ? last.hostname : new Date(last[sort.column]).toISOString(), last.id)
+    : null;
+  return { items, nextCursor, total: Number(counted?.count ?? 0) };
+}
+
+/** Distinct environments and tags in use, for the filter controls. */
+export async function hostFacets(em: EntityManager): Promise<{ environments: string[]; tags: string[] }> {
+  const [envs, tags] = await Promise.all([
+    em.execute<{ environment: string }[]>(
+      "select distinct environment from hosts where environment is not null order by environment limit 200",
+    ),
+    em.execute<{ tag: string }[]>("select distinct unnest(tags) as tag from hosts order by tag limit 500"),
+  ]);
+  return { environments: envs.map((e) => e.environment), tags: tags.map((t) => t.tag) };
+}
