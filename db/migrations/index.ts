@@ -2,6 +2,7 @@ import type { MigrationObject } from "@mikro-orm/core";
 import { Migration20261125000000Foundation } from "./Migration20261125000000Foundation";
 import { Migration20261125010000Identity } from "./Migration20261125010000Identity";
 import { Migration20261125020000Hosts } from "./Migration20261125020000Hosts";
+import { Migration20261125030000Metrics } from "./Migration20261125030000Metrics";
 
 /**
  * Listed explicitly: the server runs from a bundle, where MikroORM cannot discover
@@ -11,4 +12,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "Migration20261125000000Foundation", class: Migration20261125000000Foundation },
   { name: "Migration20261125010000Identity", class: Migration20261125010000Identity },
   { name: "Migration20261125020000Hosts", class: Migration20261125020000Hosts },
+  { name: "Migration20261125030000Metrics", class: Migration20261125030000Metrics },
 ];

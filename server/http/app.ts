@@ -6,6 +6,9 @@ import express, { type Express, type Request as ExpressRequest, type Response as
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { authenticate, type Identity } from "../auth/authenticate";
 import type { AuditRequestInfo } from "../services/audit.service";
+import { timingSafeEqual } from "node:crypto";
+import { registry } from "../observability/app-metrics";
+import { getSettings } from "../services/settings.service";
 import { pingDatabase } from "../services/system.service";
 import { accessLog, apiCors, requestId, securityHeaders } from "./middleware";
 import type { RequestContext } from "./request-context";
@@ -28,6 +31,16 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
   app.use("/api/trpc", apiCors(runtime.config.allowedOrigins));
   app.get("/healthz", (_req, res) => {
     res.status(200).type("text/plain").send("ok\n");
+  });
+  app.get("/metrics", async (req, res) => {
+    // Optional bearer token (setting metrics.endpointToken, or METRICS_TOKEN).
+    const token = (await getSettings(runtime.orm.em.fork(), runtime.config))["metrics.endpointToken"];
+    if (token && !bearerMatches(req.get("authorization"), token)) {
+      res.status(401).setHeader("WWW-Authenticate", "Bearer").type("text/plain").send("bearer token required\n");
+      return;
+    }
+    res.setHeader("Cache-Control", "no-store");
+    res.type(registry.contentType).send(await registry.metrics());
   });
   app.get("/readyz", async (_req, res) => {
     res.setHeader("Cache-Control", "no-store");
@@ -53,6 +66,12 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
     app.use("/build", express.static(path.join(publicDir, "build"), { immutable: true, maxAge: "1y" }));
     app.use(express.static(publicDir, { maxAge: "1h" }));
     app.get("/favicon.ico", (_req, res) => res.redirect(301, "/favicon.svg"));
+    // The contract's `/hosts/:id/metrics:update` (Google-style custom method) cannot be a
+    // Remix route path; it is served by the `metrics-update` resource route.
+    app.post(/^\/hosts\/([^/]+)\/metrics:update$/, (req, _res, next) => {
+      req.url = req.originalUrl = req.originalUrl.replace(/\/metrics:update(?=$|\?)/, "/metrics-update");
+      next();
+    });
     app.all(
       "*",
       createRequestHandler({
@@ -106,4 +125,10 @@ async function resolveIdentity(
   for (const cookie of setCookies.getSetCookie()) res.append("Set-Cookie", cookie);
   if (identity.user) res.locals.userId = identity.user.id;
   return identity;
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1] ?? "");
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -7,6 +7,9 @@ import { createLogger, type Logger } from "../logger";
 import { ensureFirstAdmin } from "../services/users.service";
 import { createHttpApp } from "./app";
 import type { Runtime } from "./runtime";
+import { setPoolStatsSource } from "../observability/app-metrics";
+import { startCleanupTimer } from "../services/maintenance.service";
+import { getSettings } from "../services/settings.service";
 import { VERSION } from "../version";
 
 const SHUTDOWN_GRACE_MS = 8_000;
@@ -43,6 +46,12 @@ export async function runServer(build: ServerBuild, env: Environment = process.e
     if (admin) announceFirstAdmin(admin, log);
 
     const runtime: Runtime = { config, log, orm, startedAt: new Date(), version: VERSION, draining: false };
+    setPoolStatsSource(() => poolStats(orm));
+    const stopCleanup = startCleanupTimer(
+      () => orm.em.fork(),
+      async () => (await getSettings(orm.em.fork(), config))["metrics.cleanupIntervalSeconds"],
+      log,
+    );
     const app = createHttpApp(runtime, build);
     const server = app.listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {
@@ -58,7 +67,7 @@ export async function runServer(build: ServerBuild, env: Environment = process.e
       const { broadcastDevReady } = await import("@remix-run/node");
       await broadcastDevReady(build);
     }
-    installShutdown(server, runtime, embedded);
+    installShutdown(server, runtime, embedded, stopCleanup);
   } catch (error) {
     log.fatal({ err: error }, "OpsDesk failed to start");
     await embedded?.stop().catch(() => undefined);
@@ -78,12 +87,18 @@ function announceFirstAdmin(admin: { email: string; generatedPassword: string | 
 }
 
 /** SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close ORM and database, exit 0. */
-function installShutdown(server: Server, runtime: Runtime, embedded: EmbeddedPostgres | undefined): void {
+function installShutdown(
+  server: Server,
+  runtime: Runtime,
+  embedded: EmbeddedPostgres | undefined,
+  stopCleanup: () => void,
+): void {
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
     runtime.draining = true;
+    stopCleanup();
     runtime.log.info({ signal }, "shutting down");
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     force.unref();
@@ -99,4 +114,13 @@ function installShutdown(server: Server, runtime: Runtime, embedded: EmbeddedPos
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+type KnexPool = { numUsed(): number; numFree(): number; numPendingAcquires(): number };
+
+function poolStats(orm: Runtime["orm"]) {
+  const pool = (orm.em.getConnection().getKnex().client as { pool?: KnexPool }).pool;
+  return pool
+    ? { used: pool.numUsed(), free: pool.numFree(), pending: pool.numPendingAcquires() }
+    : { used: 0, free: 0, pending: 0 };
 }

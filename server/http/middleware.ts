@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "../logger";
+import { httpDuration, httpErrors, httpRequests, routeLabel } from "../observability/app-metrics";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -34,6 +35,10 @@ export function accessLog(log: Logger) {
       };
       if (res.statusCode >= 500) log.error(line, "request");
       else log.info(line, "request");
+      const route = routeLabel(req.path);
+      httpRequests.inc({ route, method: req.method, status: `${Math.floor(res.statusCode / 100)}xx` });
+      httpDuration.observe({ route, method: req.method }, durationMs / 1000);
+      if (res.statusCode >= 500) httpErrors.inc({ route });
     });
     next();
   };

@@ -2,6 +2,7 @@ import { createCallerFactory, router } from "./init";
 import { accountRouter } from "./routers/account";
 import { authRouter } from "./routers/auth";
 import { hostsRouter } from "./routers/hosts";
+import { metricsRouter } from "./routers/metrics";
 import { settingsRouter } from "./routers/settings";
 import { systemRouter } from "./routers/system";
 import { usersRouter } from "./routers/users";
@@ -13,6 +14,7 @@ export const appRouter = router({
   users: usersRouter,
   settings: settingsRouter,
   hosts: hostsRouter,
+  metrics: metricsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -43,6 +43,10 @@ const REQUIRED: Record<string, "public" | "signed-in" | Capability> = {
   "hosts.applyImport": "hosts.write",
   "hosts.sshCommand": "hosts.view",
   "hosts.recordSshCopy": "hosts.view",
+  "metrics.update": "metrics.update",
+  "metrics.latest": "hosts.view",
+  "metrics.history": "hosts.view",
+  "settings.testPrometheus": "admin.manage",
 };
 
 let db: TestDatabase;

@@ -60,3 +60,14 @@ describe("settings", () => {
     ).rejects.toBeInstanceOf(SettingOverriddenError);
   });
 });
+
+describe("partial updates", () => {
+  test("updating one setting leaves the others as they were", async () => {
+    const em = db.orm.em.fork();
+    await updateSettings(em, config, { "import.maxRows": 1234 }, actor, null);
+    await updateSettings(db.orm.em.fork(), config, { "prometheus.timeoutMs": 777 }, actor, null);
+    const settings = await getSettings(db.orm.em.fork(), config);
+    expect(settings["import.maxRows"]).toBe(1234);
+    expect(settings["prometheus.timeoutMs"]).toBe(777);
+  });
+});

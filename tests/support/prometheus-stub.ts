@@ -10,8 +10,8 @@ export type PrometheusStubBehaviour =
    * value stands for the whole query's result); no key → empty vector.
    */
   | { kind: "results"; results: Record<string, StubSample>; version?: string }
-  /** Waits `ms` before answering as `then` (healthy by default), to drive timeouts. */
-  | { kind: "delay"; ms: number; then?: PrometheusStubBehaviour }
+  /** Waits `ms` before answering as `after` (healthy by default), to drive timeouts. */
+  | { kind: "delay"; ms: number; after?: PrometheusStubBehaviour }
   | { kind: "http_error"; status: number; body?: string }
   | { kind: "malformed_json" }
   /** Every query returns an empty vector: an instance Prometheus has never seen. */
@@ -80,7 +80,7 @@ function answer(
     case "delay": {
       const timer = setTimeout(() => {
         timers.delete(timer);
-        if (!res.destroyed) answer(behaviour.then ?? { kind: "results", results: HEALTHY_NODE_RESULTS }, url, res, timers);
+        if (!res.destroyed) answer(behaviour.after ?? { kind: "results", results: HEALTHY_NODE_RESULTS }, url, res, timers);
       }, behaviour.ms);
       timers.add(timer);
       return;

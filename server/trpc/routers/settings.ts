@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { testPrometheus } from "../../services/metrics/metrics.service";
 import { getSettings, updateSettings } from "../../services/settings.service";
 import { capabilityProcedure, router } from "../init";
 
@@ -10,4 +11,8 @@ export const settingsRouter = router({
   update: adminProcedure
     .input(z.record(z.string(), z.unknown()))
     .mutation(({ ctx, input }) => updateSettings(ctx.em, ctx.config, input, ctx.user, ctx.audit)),
+  /** Checks a Prometheus URL (or the saved one) answers; changes nothing. */
+  testPrometheus: adminProcedure
+    .input(z.object({ url: z.url({ protocol: /^https?$/ }).optional() }).optional())
+    .query(({ ctx, input }) => testPrometheus(ctx.em, ctx.config, input?.url)),
 });
