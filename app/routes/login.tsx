@@ -1,8 +1,14 @@
 import { type ActionFunctionArgs, data, type LoaderFunctionArgs, type MetaFunction, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { TRPCError } from "@trpc/server";
-import { appendCookies, clearedSessionCookies, mfaPendingCookie, readCookie, sessionCookies } from "../../server/auth/cookies";
-import { sameOrigin } from "../../server/auth/csrf";
+import {
+  appendCookies,
+  clearedSessionCookies,
+  mfaPendingCookie,
+  readCookie,
+  sameOrigin,
+  sessionCookies,
+} from "../utils/auth.server";
 import { Field, FormAlert } from "../components/form-fields";
 import { callerFor, formError } from "../trpc/caller.server";
 import { safeRedirectPath } from "../utils/safe-redirect";

@@ -1,5 +1,5 @@
 import { type ActionFunctionArgs, redirect } from "@remix-run/node";
-import { appendCookies, clearedSessionCookies } from "../../server/auth/cookies";
+import { appendCookies, clearedSessionCookies } from "../utils/auth.server";
 import { callerFor, pageError } from "../trpc/caller.server";
 
 // POST only: signing out is a state change.

@@ -98,6 +98,9 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
               identity ??= resolveIdentity(req, res, runtime, em, { ip, userAgent, requestId: id });
               return identity;
             },
+            resetIdentity: () => {
+              identity = undefined;
+            },
           };
         },
       }),

@@ -23,4 +23,9 @@ export type RequestContext = {
    * to the HTTP response directly.
    */
   identity: () => Promise<Identity>;
+  /**
+   * Forgets the resolved identity. A form post without JavaScript runs the action and the
+   * loaders in one request: after a mutation the loaders must see the user as it is now.
+   */
+  resetIdentity: () => void;
 };

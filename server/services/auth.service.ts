@@ -6,7 +6,7 @@ import { dummyPasswordHash, verifyPassword } from "../auth/password";
 import { MFA_TOKEN_TTL_SECONDS, tokenService } from "../auth/tokens";
 import { type AuditRequestInfo, recordAuditEvent } from "./audit.service";
 import { verifySecondFactor } from "./mfa.service";
-import { consumeRateLimit, POLICIES, resetRateLimit } from "./rate-limit.service";
+import { consumeRateLimit, POLICIES, refundRateLimit, resetRateLimit } from "./rate-limit.service";
 import { createSession, type SessionTokens } from "./sessions.service";
 
 export type LoginResult =
@@ -45,7 +45,10 @@ export async function login(
     });
     throw new DomainError("UNAUTHORIZED", WRONG_CREDENTIALS);
   }
+  // Only failures count against the limits.
   await resetRateLimit(limiter, POLICIES.loginAccountIp, `${email}|${ip}`);
+  await refundRateLimit(limiter, POLICIES.loginIp, ip);
+  await refundRateLimit(limiter, POLICIES.loginAccount, email);
 
   if (user.mfaEnabled) {
     const mfa = await tokenService(config.secret).signMfaToken({ userId: user.id }, MFA_TOKEN_TTL_SECONDS);

@@ -60,6 +60,16 @@ export async function consumeRateLimit(em: EntityManager, policy: RatePolicy, su
   return state;
 }
 
+/**
+ * Gives back one attempt: a successful login should not use up the address's or the
+ * account's allowance (an office behind one NAT signs in many times a day).
+ */
+export async function refundRateLimit(em: EntityManager, policy: RatePolicy, subject: string): Promise<void> {
+  await em.execute("update rate_limit_buckets set count = greatest(count - 1, 0) where key = ?", [
+    `${policy.name}:${subject}`.slice(0, 300),
+  ]);
+}
+
 /** Forgets a bucket (a successful login clears its account+address counter). */
 export async function resetRateLimit(em: EntityManager, policy: RatePolicy, subject: string): Promise<void> {
   await em.execute("delete from rate_limit_buckets where key = ?", [`${policy.name}:${subject}`.slice(0, 300)]);

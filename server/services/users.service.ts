@@ -111,8 +111,10 @@ export async function createUser(
 }
 
 /**
- * Changes role or disabled state. Either change ends the user's sessions and tokens at
- * once (token version bump). The last active admin can be neither demoted nor disabled.
+ * Changes role or disabled state. Either change ends the user's sessions at once (token
+ * version bump); API tokens keep working but always act with the owner's current role,
+ * and stop when the owner is disabled. The last active admin can be neither demoted nor
+ * disabled.
  */
 export async function updateUser(
   em: EntityManager,

@@ -29,6 +29,8 @@ export type TrpcContext = {
   csrfVerified: boolean;
   /** Client facts every audit event records. */
   audit: AuditRequestInfo;
+  /** Called after a successful mutation (the request's identity may have changed). */
+  afterMutation: () => void;
 };
 
 export type ContextOptions = {
@@ -61,5 +63,6 @@ export async function createTrpcContext(
     csrfToken: identity.csrfToken,
     csrfVerified,
     audit: { ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId },
+    afterMutation: ctx.resetIdentity,
   };
 }

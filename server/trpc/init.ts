@@ -25,8 +25,9 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 /** Maps domain errors to tRPC codes in one place and logs the unexpected ones. */
-const mapDomainErrors = t.middleware(async function mapDomainErrors({ ctx, next, path }) {
+const mapDomainErrors = t.middleware(async function mapDomainErrors({ ctx, next, path, type }) {
   const result = await next();
+  if (result.ok && type === "mutation") ctx.afterMutation();
   if (result.ok || result.error.code !== "INTERNAL_SERVER_ERROR") return result;
   // tRPC wraps anything thrown that is not a TRPCError as INTERNAL_SERVER_ERROR.
   const cause = result.error.cause ?? result.error;

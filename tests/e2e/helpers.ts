@@ -34,3 +34,125 @@ export async function createUserViaApi(
   const body = (await res.json()) as { result: { data: { user: { id: number } } } };
   return { email, password, id: body.result.data.user.id };
 }
+
+/** A CSV file for `page.setInputFiles`, lines joined with LF. */
+export function csvFile(name: string, lines: string[]): { name: string; mimeType: string; buffer: Buffer } {
+  return { name, mimeType: "text/csv", buffer: Buffer.from(`${lines.join("\n")}\n`, "utf8") };
+}
+
+/** An access token for any user, through tRPC `auth.login` (counts against the login limit). */
+export async function accessTokenFor(request: APIRequestContext, user: { email: string; password: string }): Promise<string> {
+  const res = await request.post("/api/trpc/auth.login", { data: { email: user.email, password: user.password } });
+  const body = (await res.json()) as { result: { data: { accessToken: string } } };
+  return body.result.data.accessToken;
+}
+
+// ---- Shared sessions and host helpers (hosts pages) -------------------------------------
+
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Browser } from "@playwright/test";
+
+/*
+ * Every sign-in counts against the per-IP login limit (30 per 15 minutes) that the whole
+ * e2e run shares. These helpers sign a user in once per run and share the result between
+ * tests and between the js/no-js projects through files in the run's own data directory
+ * (E2E_DATA_DIR, set by playwright.config.ts). A saved session is used only while its
+ * access cookie is still fresh (lifetime 10 minutes): no refresh-token rotation ever
+ * happens on a shared copy, so reuse detection never revokes it.
+ */
+const SHARED_MAX_AGE_MS = 7 * 60 * 1000;
+
+function sharedFile(name: string): string {
+  const dir = path.join(process.env.E2E_DATA_DIR || tmpdir(), "e2e-shared");
+  mkdirSync(dir, { recursive: true });
+  return path.join(dir, name);
+}
+
+function freshFile(file: string): boolean {
+  try {
+    return Date.now() - statSync(file).mtimeMs < SHARED_MAX_AGE_MS;
+  } catch {
+    return false;
+  }
+}
+
+/** A storage state file holding a signed-in session of `user` (signed in at most once per 7 minutes). */
+export async function sharedStorageState(
+  browser: Browser,
+  baseURL: string,
+  user: { email: string; password: string } = ADMIN,
+  name = "admin",
+): Promise<string> {
+  const file = sharedFile(`state-${name}.json`);
+  if (freshFile(file)) return file;
+  // Explicitly empty: inside a test, newContext() would otherwise inherit the test's storageState.
+  const context = await browser.newContext({ baseURL, storageState: { cookies: [], origins: [] } });
+  try {
+    await signIn(await context.newPage(), user);
+    await context.storageState({ path: file });
+  } finally {
+    await context.close();
+  }
+  return file;
+}
+
+/** An admin access token for Bearer calls, from `adminAccessToken`, shared like the sessions above. */
+export async function sharedAdminAccessToken(request: APIRequestContext): Promise<string> {
+  const file = sharedFile("admin-access-token");
+  if (freshFile(file)) return readFileSync(file, "utf8");
+  const token = await adminAccessToken(request);
+  writeFileSync(file, token);
+  return token;
+}
+
+/** A viewer created once per run through the API, with a shared signed-in storage state. */
+export async function sharedViewer(
+  request: APIRequestContext,
+  browser: Browser,
+  baseURL: string,
+): Promise<{ email: string; password: string; storageState: string }> {
+  const file = sharedFile("viewer.json");
+  let viewer: { email: string; password: string };
+  try {
+    viewer = JSON.parse(readFileSync(file, "utf8")) as { email: string; password: string };
+  } catch {
+    const token = await sharedAdminAccessToken(request);
+    viewer = { email: `viewer-${Date.now()}-${Math.floor(Math.random() * 1e6)}@e2e.test`, password: "pw-viewer-correct-horse" };
+    const res = await request.post("/api/trpc/users.create", {
+      data: { ...viewer, role: "viewer" },
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status()).toBe(200);
+    writeFileSync(file, JSON.stringify(viewer));
+  }
+  return { ...viewer, storageState: await sharedStorageState(browser, baseURL, viewer, "viewer") };
+}
+
+export type E2eHost = { id: number; hostname: string; version: number; [field: string]: unknown };
+
+/** Calls a tRPC mutation with a Bearer token and returns its data (fails the test on an error). */
+export async function trpcMutation<T>(request: APIRequestContext, token: string, procedure: string, input: unknown): Promise<T> {
+  const res = await request.post(`/api/trpc/${procedure}`, {
+    data: input,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const body = (await res.json()) as { result?: { data: T }; error?: unknown };
+  expect(res.status(), `${procedure}: ${JSON.stringify(body.error ?? null)}`).toBe(200);
+  return body.result!.data;
+}
+
+/** Creates a host through the API (fields as in hosts.create). */
+export async function createHostViaApi(
+  request: APIRequestContext,
+  token: string,
+  fields: { hostname: string } & Record<string, unknown>,
+): Promise<E2eHost> {
+  return trpcMutation<E2eHost>(request, token, "hosts.create", fields);
+}
+
+/** A unique, valid hostname for one test: `<prefix>-<time>-<random>.e2e.test`. */
+export function uniqueHostname(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}.e2e.test`;
+}

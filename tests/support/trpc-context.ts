@@ -33,6 +33,7 @@ export function contextFor(db: TestDatabase, user: SessionUser | null, runtime?:
     csrfToken: null,
     csrfVerified: true,
     audit: { ip: "127.0.0.1", userAgent: "vitest", requestId: "test-request" },
+    afterMutation: () => undefined,
   };
 }
 

@@ -1,0 +1,16 @@
+/**
+ * A timestamp as `2025-01-31 14:05 UTC`: formatted the same way on the server and in the
+ * browser (no locale or time zone of either), so hydration never disagrees.
+ */
+export function formatDateTime(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+export function DateTime({ value, empty = "—" }: { value: string | null | undefined; empty?: string }) {
+  if (!value) return <span className="text-slate-500 dark:text-slate-400">{empty}</span>;
+  return (
+    <time dateTime={value} className="whitespace-nowrap">
+      {formatDateTime(value)}
+    </time>
+  );
+}
