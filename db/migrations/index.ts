@@ -3,6 +3,7 @@ import { Migration20261125000000Foundation } from "./Migration20261125000000Foun
 import { Migration20261125010000Identity } from "./Migration20261125010000Identity";
 import { Migration20261125020000Hosts } from "./Migration20261125020000Hosts";
 import { Migration20261125030000Metrics } from "./Migration20261125030000Metrics";
+import { Migration20261125040000Artifacts } from "./Migration20261125040000Artifacts";
 
 /**
  * Listed explicitly: the server runs from a bundle, where MikroORM cannot discover
@@ -13,4 +14,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "Migration20261125010000Identity", class: Migration20261125010000Identity },
   { name: "Migration20261125020000Hosts", class: Migration20261125020000Hosts },
   { name: "Migration20261125030000Metrics", class: Migration20261125030000Metrics },
+  { name: "Migration20261125040000Artifacts", class: Migration20261125040000Artifacts },
 ];

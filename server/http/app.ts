@@ -10,6 +10,7 @@ import { timingSafeEqual } from "node:crypto";
 import { registry } from "../observability/app-metrics";
 import { getSettings } from "../services/settings.service";
 import { pingDatabase } from "../services/system.service";
+import { artifactRoutes } from "./artifact-routes";
 import { accessLog, apiCors, requestId, securityHeaders } from "./middleware";
 import type { RequestContext } from "./request-context";
 import type { Runtime } from "./runtime";
@@ -51,6 +52,8 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
     const db = await pingDatabase(runtime.orm.em.fork(), READY_TIMEOUT_MS);
     res.status(db.ok ? 200 : 503).json({ ready: db.ok, database: db });
   });
+
+  app.use(artifactRoutes(runtime, (req, res, em, info) => resolveIdentity(req, res, runtime, em, info)));
 
   // Artifact downloads and exports are already compressed or streamed large; compressing
   // them would cost CPU for nothing (and break Range offsets).

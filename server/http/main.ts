@@ -6,7 +6,7 @@ import { ConfigError, type Environment, loadConfig } from "../config";
 import { createLogger, type Logger } from "../logger";
 import { ensureFirstAdmin } from "../services/users.service";
 import { createHttpApp } from "./app";
-import type { Runtime } from "./runtime";
+import { artifactStorage, type Runtime } from "./runtime";
 import { setPoolStatsSource } from "../observability/app-metrics";
 import { startCleanupTimer } from "../services/maintenance.service";
 import { getSettings } from "../services/settings.service";
@@ -49,6 +49,7 @@ export async function runServer(build: ServerBuild, env: Environment = process.e
     setPoolStatsSource(() => poolStats(orm));
     const stopCleanup = startCleanupTimer(
       () => orm.em.fork(),
+      artifactStorage(runtime),
       async () => (await getSettings(orm.em.fork(), config))["metrics.cleanupIntervalSeconds"],
       log,
     );

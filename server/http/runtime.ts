@@ -1,4 +1,5 @@
 import type { Orm } from "../../db/orm";
+import { type ArtifactStorage, LocalArtifactStorage } from "../services/artifacts/storage";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
 
@@ -11,4 +12,11 @@ export type Runtime = {
   version: string;
   /** Set on SIGTERM: /readyz turns 503 so a load balancer stops sending traffic. */
   draining: boolean;
+  /** Where artifact bytes go; a local directory (ARTIFACT_STORAGE_PATH) unless injected. */
+  storage?: ArtifactStorage;
 };
+
+export function artifactStorage(runtime: Runtime): ArtifactStorage {
+  runtime.storage ??= new LocalArtifactStorage(runtime.config.artifactStoragePath);
+  return runtime.storage;
+}

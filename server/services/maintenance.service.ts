@@ -1,23 +1,37 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Logger } from "../logger";
+import { processFileDeletions, sweepOrphanFiles } from "./artifacts/artifacts.service";
+import type { ArtifactStorage } from "./artifacts/storage";
 
 const CLEANUP_LOCK = 727_100; // advisory-lock key: one cleaner at a time across instances
 
 export type CleanupResult =
   | { ran: false }
-  | { ran: true; snapshots: number; rateLimitBuckets: number; importRuns: number; sessions: number };
+  | {
+      ran: true;
+      snapshots: number;
+      rateLimitBuckets: number;
+      importRuns: number;
+      sessions: number;
+      artifactFilesRemoved: number;
+      orphanFilesRemoved: number;
+    };
 
 /**
  * Deletes what has expired: metrics snapshots past their TTL, rate-limit buckets, stored
- * import runs, and sessions (with their refresh tokens) a week past expiry. Every app
+ * import runs, sessions (with their refresh tokens) a week past expiry, queued artifact
+ * file removals and orphaned artifact files (interrupted uploads). Every app
  * instance runs this on a timer; a transaction-scoped advisory lock makes exactly one of
  * them do the work at a time, the others return `{ ran: false }` at once.
  */
-export async function runCleanup(em: EntityManager, hooks: { whileLocked?: () => Promise<void> } = {}): Promise<CleanupResult> {
+export async function runCleanup(
+  em: EntityManager,
+  options: { storage?: ArtifactStorage; whileLocked?: () => Promise<void> } = {},
+): Promise<CleanupResult> {
   return em.transactional(async (tx) => {
     const [lock] = await tx.execute<{ locked: boolean }[]>("select pg_try_advisory_xact_lock(?) as locked", [CLEANUP_LOCK]);
     if (!lock?.locked) return { ran: false };
-    await hooks.whileLocked?.();
+    await options.whileLocked?.();
     const count = async (sql: string) => Number((await tx.execute<{ n: string }[]>(`with d as (${sql} returning 1) select count(*) as n from d`))[0]?.n ?? 0);
     return {
       ran: true,
@@ -25,6 +39,8 @@ export async function runCleanup(em: EntityManager, hooks: { whileLocked?: () =>
       rateLimitBuckets: await count("delete from rate_limit_buckets where expires_at <= now()"),
       importRuns: await count("delete from import_runs where expires_at <= now()"),
       sessions: await count("delete from sessions where expires_at <= now() - interval '7 days'"),
+      artifactFilesRemoved: options.storage ? await processFileDeletions(tx, options.storage) : 0,
+      orphanFilesRemoved: options.storage ? await sweepOrphanFiles(tx, options.storage) : 0,
     };
   });
 }
@@ -32,6 +48,7 @@ export async function runCleanup(em: EntityManager, hooks: { whileLocked?: () =>
 /** Starts the periodic cleanup; returns a function that stops it. */
 export function startCleanupTimer(
   forkEm: () => EntityManager,
+  storage: ArtifactStorage,
   intervalSeconds: () => Promise<number>,
   log: Logger,
 ): () => void {
@@ -39,7 +56,7 @@ export function startCleanupTimer(
   let stopped = false;
   const tick = async () => {
     try {
-      const result = await runCleanup(forkEm());
+      const result = await runCleanup(forkEm(), { storage });
       if (result.ran) log.debug({ cleanup: result }, "cleanup ran");
     } catch (err) {
       log.warn({ err }, "cleanup failed; will retry");

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_SSH_TEMPLATE } from "../domain/hosts/ssh-command";
+import { DEFAULT_SSH_TEMPLATE, validateSshTemplate } from "../domain/hosts/ssh-command";
 
 /**
  * Every setting: its zod schema and its default, kept apart so that a partial update
@@ -13,7 +13,13 @@ export const SETTINGS_SCHEMA = {
   "metrics.snapshotTtlSeconds": z.number().int().min(60).max(90 * 86_400),
   "metrics.cleanupIntervalSeconds": z.number().int().min(10).max(86_400),
   "metrics.endpointToken": z.string().max(200),
-  "ssh.defaultTemplate": z.string().min(1).max(500),
+  "ssh.defaultTemplate": z
+    .string()
+    .min(1)
+    .max(500)
+    .superRefine((template, ctx) => {
+      for (const message of validateSshTemplate(template)) ctx.addIssue({ code: "custom", message });
+    }),
   "import.maxBytes": z.number().int().min(1_024).max(1_073_741_824),
   "import.maxRows": z.number().int().min(1).max(5_000_000),
   "artifacts.maxBytes": z.number().int().min(1).max(1_099_511_627_776),

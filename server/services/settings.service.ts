@@ -1,6 +1,7 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { SettingSchema } from "../../db/entities/setting.entity";
 import type { Config } from "../config";
+import { DomainError } from "../errors";
 import { type AuditActor, type AuditRequestInfo, recordAuditEvent } from "./audit.service";
 import {
   defaultSettings,
@@ -36,10 +37,18 @@ export async function getSettings(em: EntityManager, config: Config): Promise<Ef
   return { ...settings, overridden };
 }
 
-export class SettingOverriddenError extends Error {
+export class SettingOverriddenError extends DomainError {
   constructor(readonly key: SettingKey) {
-    super(`${key} is set by the ${ENV_OVERRIDES[key]} environment variable and cannot be changed here.`);
+    super("BAD_REQUEST", `${key} is set by the ${ENV_OVERRIDES[key]} environment variable and cannot be changed here.`);
   }
+}
+
+/**
+ * Settings as procedures return them: the metrics endpoint token is a secret, so only
+ * whether it is set goes out.
+ */
+export function settingsForDisplay(settings: EffectiveSettings): EffectiveSettings & { metricsEndpointTokenSet: boolean } {
+  return { ...settings, "metrics.endpointToken": "", metricsEndpointTokenSet: settings["metrics.endpointToken"] !== "" };
 }
 
 /** Applies a validated patch and audits before/after in the same transaction. */

@@ -1,5 +1,6 @@
 import { createCallerFactory, router } from "./init";
 import { accountRouter } from "./routers/account";
+import { artifactsRouter } from "./routers/artifacts";
 import { authRouter } from "./routers/auth";
 import { hostsRouter } from "./routers/hosts";
 import { metricsRouter } from "./routers/metrics";
@@ -15,6 +16,7 @@ export const appRouter = router({
   settings: settingsRouter,
   hosts: hostsRouter,
   metrics: metricsRouter,
+  artifacts: artifactsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -156,3 +156,41 @@ export async function createHostViaApi(
 export function uniqueHostname(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}.e2e.test`;
 }
+
+// ---- Settings page helpers -----------------------------------------------------------------
+
+/**
+ * A user of `role` created once per run through the API (admin Bearer token), with a shared
+ * signed-in storage state: like `sharedViewer`, for any role.
+ */
+export async function sharedUserOfRole(
+  request: APIRequestContext,
+  browser: Browser,
+  baseURL: string,
+  role: "operator" | "auditor" | "viewer",
+): Promise<{ email: string; password: string; storageState: string }> {
+  if (role === "viewer") return sharedViewer(request, browser, baseURL);
+  const file = sharedFile(`${role}.json`);
+  let user: { email: string; password: string };
+  try {
+    user = JSON.parse(readFileSync(file, "utf8")) as { email: string; password: string };
+  } catch {
+    const token = await sharedAdminAccessToken(request);
+    user = { email: `${role}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@e2e.test`, password: `pw-${role}-correct-horse` };
+    await trpcMutation(request, token, "users.create", { ...user, role });
+    writeFileSync(file, JSON.stringify(user));
+  }
+  return { ...user, storageState: await sharedStorageState(browser, baseURL, user, role) };
+}
+
+/** Sets settings through the API as the admin (e.g. to restore defaults after a test). */
+export async function updateSettingsViaApi(request: APIRequestContext, patch: Record<string, unknown>): Promise<void> {
+  await trpcMutation(request, await sharedAdminAccessToken(request), "settings.update", patch);
+}
+
+/** The signed-in page's own access token (its session cookie), usable as a Bearer token without another sign-in. */
+export async function pageAccessToken(page: Page): Promise<string> {
+  const cookie = (await page.context().cookies()).find((c) => c.name.endsWith("opsdesk_at") && c.value);
+  if (!cookie) throw new Error("the page is not signed in");
+  return cookie.value;
+}

@@ -47,6 +47,8 @@ const REQUIRED: Record<string, "public" | "signed-in" | Capability> = {
   "metrics.latest": "hosts.view",
   "metrics.history": "hosts.view",
   "settings.testPrometheus": "admin.manage",
+  "artifacts.list": "hosts.view",
+  "artifacts.delete": "artifacts.write",
 };
 
 let db: TestDatabase;

@@ -82,7 +82,9 @@ export async function withDeadline<T>(options: DeadlineOptions, work: (signal: A
 
 function unreachable(endpoint: PrometheusEndpoint, error: unknown): PrometheusError {
   const code = errorCode(error);
-  const why = code ? describeNetworkCode(code) : "the connection failed";
+  // fetch refuses some ports outright (the "bad ports" list, e.g. 9 or 6000).
+  const badPort = /bad port/i.test(String((error as Error)?.cause ?? "") + String((error as Error)?.message ?? ""));
+  const why = code ? describeNetworkCode(code) : badPort ? "that port is blocked by fetch; use another port" : "the connection failed";
   return new PrometheusError(
     "unreachable",
     `Could not reach Prometheus at ${endpoint.display}: ${why}. Check the Prometheus URL and that Prometheus is running.`,

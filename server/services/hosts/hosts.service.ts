@@ -113,6 +113,13 @@ export async function deleteHost(
     if (!host) throw notFound(input.id);
     if (host.version !== input.version) throw conflict(hostView(host));
     const before = pickAudited(hostView(host));
+    // The host's artifacts go with it (ADR 006): their files are queued for removal in
+    // this transaction, their rows cascade with the host's.
+    const queued = await tx.execute<{ stored_name: string }[]>(
+      `insert into artifact_file_deletions (stored_name)
+       select stored_name from artifacts where host_id = ? on conflict do nothing returning stored_name`,
+      [input.id],
+    );
     const deleted = await tx.nativeDelete(HostSchema, { id: input.id, version: input.version });
     if (deleted === 0) throw conflict(await getHost(em.fork(), input.id));
     await recordAuditEvent(tx, config.secret, {
@@ -121,6 +128,7 @@ export async function deleteHost(
       targetType: "host",
       targetId: input.id,
       before,
+      after: { artifactsDeleted: queued.length },
       request,
     });
     return { id: input.id, hostname: host.hostname };

@@ -146,14 +146,15 @@ async function runUpdate(
   return snapshot;
 }
 
-function explainFailure(error: PrometheusError, timeoutMs: number): string {
+function explainFailure(error: PrometheusError, timeoutMs: number, forUpdate = true): string {
+  const kept = forUpdate ? " The last good metrics are kept." : "";
   switch (error.kind) {
     case "not_configured":
       return "Prometheus is not configured. An admin can set its URL on the Settings page (or PROMETHEUS_URL).";
     case "timeout":
-      return `Prometheus did not answer within ${(timeoutMs / 1000).toFixed(1)} s. The last good metrics are kept; try again, or raise the timeout in Settings.`;
+      return `Prometheus did not answer within ${(timeoutMs / 1000).toFixed(1)} s.${kept} Try again, or raise the timeout in Settings.`;
     default:
-      return `${error.message} The last good metrics are kept.`;
+      return `${error.message}${kept}`;
   }
 }
 
@@ -172,7 +173,7 @@ export async function testPrometheus(
     return { ok: true, version: result.version ?? null, tookMs: Math.round(result.tookMs), url: baseUrl };
   } catch (error) {
     if (!(error instanceof PrometheusError)) throw error;
-    throw new DomainError(prometheusErrorTrpcCode(error.kind), explainFailure(error, settings["prometheus.timeoutMs"]), {
+    throw new DomainError(prometheusErrorTrpcCode(error.kind), explainFailure(error, settings["prometheus.timeoutMs"], false), {
       state: error.kind,
     });
   }

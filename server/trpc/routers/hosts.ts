@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { hostFieldsSchema, hostPatchSchema } from "../../domain/hosts/host-fields";
 import { DomainError } from "../../errors";
+import { artifactStorage } from "../../http/runtime";
+import { processFileDeletions } from "../../services/artifacts/artifacts.service";
 import { applyImportRun, importHosts } from "../../services/hosts/host-import";
 import { HOST_SORTS, hostFacets, listHosts } from "../../services/hosts/host-list";
 import { createHost, deleteHost, findHostByName, getHost, updateHost } from "../../services/hosts/hosts.service";
@@ -45,7 +47,11 @@ export const hostsRouter = router({
       return updateHost(ctx.em, ctx.config, ctx.user, { id, version, patch }, ctx.audit);
     }),
 
-  delete: writeProcedure.input(versioned).mutation(({ ctx, input }) => deleteHost(ctx.em, ctx.config, ctx.user, input, ctx.audit)),
+  delete: writeProcedure.input(versioned).mutation(async ({ ctx, input }) => {
+    const deleted = await deleteHost(ctx.em, ctx.config, ctx.user, input, ctx.audit);
+    await processFileDeletions(ctx.em, artifactStorage(ctx.runtime), ctx.log);
+    return deleted;
+  }),
 
   importCsv: writeProcedure
     .input(

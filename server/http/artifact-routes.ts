@@ -1,0 +1,374 @@
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { pipeline } from "node:stream/promises";
+import { Transform, type TransformCallback } from "node:stream";
+import busboy from "busboy";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Request, Response, Router } from "express";
+import express from "express";
+import type { Identity } from "../auth/authenticate";
+import { CSRF_FIELD, CSRF_HEADER, csrfTokenMatches } from "../auth/csrf";
+import { roleCan, type Capability } from "../auth/roles";
+import { contentDisposition, sanitiseOriginalName, storedExtension } from "../domain/artifacts/filename";
+import { contentRange, parseRangeHeader, unsatisfiedContentRange } from "../domain/artifacts/range";
+import { servedContentType, SNIFF_HEAD_BYTES, sniffContentType } from "../domain/artifacts/sniff";
+import { findArtifact, recordUpload } from "../services/artifacts/artifacts.service";
+import type { ArtifactStorage } from "../services/artifacts/storage";
+import { type AuditRequestInfo, recordAuditEvent } from "../services/audit.service";
+import { getHost } from "../services/hosts/hosts.service";
+import { getSettings } from "../services/settings.service";
+import { DomainError } from "../errors";
+import { artifactStorage, type Runtime } from "./runtime";
+
+/**
+ * Artifact upload and download, served by Express directly: bytes flow as Node streams
+ * (busboy → hash → file, file → socket) without the Web-stream round trip a Remix
+ * resource route would add. Authorization is the same as the procedures' (roles table).
+ */
+type ResolveIdentity = (req: Request, res: Response, em: EntityManager, info: AuditRequestInfo) => Promise<Identity>;
+
+export function artifactRoutes(runtime: Runtime, resolveIdentity: ResolveIdentity): Router {
+  const router = express.Router();
+  router.post("/artifacts/:hostId/artifacts", (req, res, next) => void upload(runtime, resolveIdentity, req, res).catch(next));
+  router.get("/artifacts/:artifactId/download", (req, res, next) => void download(runtime, resolveIdentity, req, res).catch(next));
+  router.head("/artifacts/:artifactId/download", (req, res, next) => void download(runtime, resolveIdentity, req, res).catch(next));
+  return router;
+}
+
+const wantsJson = (req: Request) =>
+  /^Bearer\s/i.test(req.get("authorization") ?? "") || (req.get("accept") ?? "").includes("application/json");
+
+function requestInfo(req: Request, res: Response): AuditRequestInfo {
+  return { ip: req.ip ?? null, userAgent: req.get("user-agent") ?? null, requestId: (res.locals.requestId as string) ?? null };
+}
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function fail(req: Request, res: Response, status: number, message: string, redirectTo?: string) {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (status === 401 && !wantsJson(req)) {
+    res.redirect(303, `/login?redirectTo=${encodeURIComponent(redirectTo ?? req.originalUrl)}`);
+    return;
+  }
+  // The request body may still be arriving; closing the connection stops it.
+  res.setHeader("Connection", "close");
+  if (wantsJson(req)) res.status(status).json({ error: { status, message } });
+  else res.status(status).type("text/plain").send(`${message}\n`);
+}
+
+async function authorise(
+  runtime: Runtime,
+  resolveIdentity: ResolveIdentity,
+  req: Request,
+  res: Response,
+  capability: Capability,
+): Promise<{ identity: Identity; em: EntityManager }> {
+  const em = runtime.orm.em.fork();
+  const identity = await resolveIdentity(req, res, em, requestInfo(req, res));
+  if (!identity.user) throw new HttpProblem(401, "Sign in first.");
+  if (!roleCan(identity.user.role, capability)) {
+    await recordAuditEvent(em.fork(), runtime.config.secret, {
+      actor: identity.user,
+      action: "ACCESS_DENIED",
+      targetType: "route",
+      targetId: `${req.method} ${req.route?.path ?? req.path}`,
+      outcome: "denied",
+      after: { reason: capability, role: identity.user.role },
+      request: requestInfo(req, res),
+    });
+    throw new HttpProblem(403, `Your role (${identity.user.role}) cannot do this.`);
+  }
+  return { identity, em };
+}
+
+function sameOriginRequest(req: Request): boolean {
+  const origin = req.get("origin");
+  if (!origin) return true;
+  return origin === `${req.protocol}://${req.get("host")}`;
+}
+
+/** Counts bytes, hashes them and keeps the first few KB for content sniffing. */
+class Inspector extends Transform {
+  readonly hash = createHash("sha256");
+  bytes = 0;
+  head: Buffer[] = [];
+  private headBytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    if (this.headBytes < SNIFF_HEAD_BYTES) {
+      this.head.push(chunk.subarray(0, SNIFF_HEAD_BYTES - this.headBytes));
+      this.headBytes += Math.min(chunk.length, SNIFF_HEAD_BYTES - this.headBytes);
+    }
+    done(null, chunk);
+  }
+}
+
+async function upload(runtime: Runtime, resolveIdentity: ResolveIdentity, req: Request, res: Response) {
+  const hostId = Number(req.params.hostId);
+  const hostPage = `/hosts/${hostId}`;
+  let auth: { identity: Identity; em: EntityManager };
+  try {
+    auth = await authorise(runtime, resolveIdentity, req, res, "artifacts.write");
+    if (!Number.isInteger(hostId) || hostId <= 0) throw new HttpProblem(404, "No such host.");
+    await getHost(auth.em, hostId).catch((e: unknown) => {
+      throw e instanceof DomainError ? new HttpProblem(404, e.message) : e;
+    });
+    if (auth.identity.authMethod === "cookie" && !sameOriginRequest(req)) {
+      throw new HttpProblem(403, "Cross-site upload refused.");
+    }
+  } catch (error) {
+    if (error instanceof HttpProblem) return fail(req, res, error.status, error.message, hostPage);
+    throw error;
+  }
+  const { identity, em } = auth;
+  const user = identity.user!;
+  const maxBytes = (await getSettings(em, runtime.config))["artifacts.maxBytes"];
+  const declared = Number(req.get("content-length") ?? Number.NaN);
+  if (declared > maxBytes + 64 * 1024) {
+    return fail(req, res, 413, `The file is larger than the upload limit of ${formatBytes(maxBytes)}.`);
+  }
+  const storage = artifactStorage(runtime);
+  let result: Received;
+  try {
+    result = await receiveFile(req, storage, hostId, maxBytes, (field) =>
+      identity.authMethod !== "cookie" || csrfTokenMatches(identity.csrfToken, req.get(CSRF_HEADER) ?? field),
+    );
+  } catch (error) {
+    if (error instanceof HttpProblem) return fail(req, res, error.status, error.message, hostPage);
+    if (req.destroyed || req.readableAborted) return; // the client went away; nothing is left behind
+    runtime.log.error({ err: error }, "upload failed");
+    return fail(req, res, 500, "The upload failed on the server; nothing was stored. Try again.");
+  }
+  const id = randomUUID();
+  const storedName = `host_${hostId}/${id}.${storedExtension(result.originalName)}`;
+  try {
+    await storage.commit(result.tempKey, storedName);
+  } catch (error) {
+    await storage.remove(result.tempKey).catch(() => undefined);
+    throw error;
+  }
+  let artifact: Awaited<ReturnType<typeof recordUpload>>;
+  try {
+    artifact = await recordUpload(
+      em,
+      runtime.config,
+      user,
+      { id, hostId, originalName: result.originalName, storedName, sizeBytes: result.sizeBytes, sha256: result.sha256, contentType: result.contentType },
+      requestInfo(req, res),
+    );
+  } catch (error) {
+    // The row did not commit: the file must not stay behind.
+    await storage.remove(storedName).catch(() => undefined);
+    throw error;
+  }
+  if (wantsJson(req)) {
+    res.status(201).json({
+      id: artifact.id,
+      hostId: artifact.hostId,
+      originalName: artifact.originalName,
+      sizeBytes: artifact.sizeBytes,
+      sha256: artifact.sha256,
+      contentType: artifact.contentType,
+      createdAt: artifact.createdAt,
+    });
+  } else {
+    res.redirect(303, `${hostPage}?artifact=uploaded#artifacts`);
+  }
+}
+
+type Received = { tempKey: string; originalName: string; sizeBytes: number; sha256: string; contentType: string };
+
+/**
+ * Streams the multipart body's `file` into a temporary file, enforcing the size limit
+ * while streaming (busboy only truncates: we detect it and refuse). Any failure or a
+ * client abort removes the temporary file.
+ */
+function receiveFile(
+  req: Request,
+  storage: ArtifactStorage,
+  hostId: number,
+  maxBytes: number,
+  csrfOk: (field: string | undefined) => boolean,
+): Promise<Received> {
+  return new Promise<Received>((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      // One byte over the limit is read so an oversize file is detected, not silently cut.
+      bb = busboy({
+        headers: req.headers,
+        defParamCharset: "utf8",
+        limits: { fileSize: maxBytes + 1, files: 1, fields: 10, fieldSize: 4096 },
+      });
+    } catch {
+      reject(new HttpProblem(400, "Send the file as multipart/form-data in a field named \"file\"."));
+      return;
+    }
+    let csrfField: string | undefined;
+    let tempKey: string | null = null;
+    let settled = false;
+    let writing: Promise<Received> | null = null;
+    let fileStream: NodeJS.ReadableStream & { destroy(error?: Error): void } | null = null;
+    const cleanup = async () => {
+      if (tempKey) await storage.remove(tempKey).catch(() => undefined);
+    };
+    const finish = (error: unknown, value?: Received) => {
+      if (settled) return;
+      settled = true;
+      req.unpipe(bb);
+      if (error) {
+        // Stop writing (closes the temporary file), then remove it.
+        fileStream?.destroy(error instanceof Error ? error : new Error(String(error)));
+        void (writing ?? Promise.resolve())
+          .catch(() => undefined)
+          .then(cleanup)
+          .finally(() => reject(error));
+        req.resume(); // drain what is left so the response can be sent
+      } else resolve(value!);
+    };
+    req.on("aborted", () => finish(new Error("client aborted the upload")));
+    req.on("close", () => {
+      if (!req.complete) finish(new Error("client aborted the upload"));
+    });
+    bb.on("field", (name, value) => {
+      if (name === CSRF_FIELD) csrfField = value;
+    });
+    bb.on("file", (name, file, info) => {
+      if (name !== "file" || writing) {
+        file.resume();
+        return;
+      }
+      if (!csrfOk(csrfField)) {
+        file.resume();
+        finish(new HttpProblem(403, "This upload did not come from an OpsDesk page (missing or invalid CSRF token). Reload the page and try again."));
+        return;
+      }
+      fileStream = file;
+      writing = (async () => {
+        const temp = await storage.createTemp(hostId);
+        tempKey = temp.tempKey;
+        const inspector = new Inspector();
+        await pipeline(file, inspector, temp.stream);
+        if (inspector.bytes > maxBytes) {
+          throw new HttpProblem(413, `The file is larger than the upload limit of ${formatBytes(maxBytes)}.`);
+        }
+        return {
+          tempKey: temp.tempKey,
+          originalName: sanitiseOriginalName(info.filename ?? "file"),
+          sizeBytes: inspector.bytes,
+          sha256: inspector.hash.digest("hex"),
+          contentType: sniffContentType(Buffer.concat(inspector.head)),
+        };
+      })();
+      writing.catch((error: unknown) => {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOSPC" || code === "EDQUOT") {
+          finish(new HttpProblem(507, "The artifact store is full; nothing was stored. Ask an admin to free space."));
+        } else finish(error);
+      });
+    });
+    bb.on("error", (error) => finish(error instanceof Error ? new HttpProblem(400, `The upload could not be read: ${error.message}`) : error));
+    bb.on("close", () => {
+      if (!writing) {
+        finish(new HttpProblem(400, 'No file was sent: use a multipart field named "file".'));
+        return;
+      }
+      writing.then(
+        (value) => finish(null, value),
+        () => undefined, // handled above
+      );
+    });
+    req.pipe(bb);
+  });
+}
+
+async function download(runtime: Runtime, resolveIdentity: ResolveIdentity, req: Request, res: Response) {
+  let auth: { identity: Identity; em: EntityManager };
+  try {
+    auth = await authorise(runtime, resolveIdentity, req, res, "artifacts.download");
+  } catch (error) {
+    if (error instanceof HttpProblem) return fail(req, res, error.status, error.message);
+    throw error;
+  }
+  const artifact = await findArtifact(auth.em, String(req.params.artifactId));
+  if (!artifact) return fail(req, res, 404, "That artifact does not exist (it may have been deleted).");
+  const storage = artifactStorage(runtime);
+  const size = await storage.size(artifact.storedName);
+  if (size === null) {
+    runtime.log.error({ artifactId: artifact.id }, "artifact file missing");
+    return fail(req, res, 500, "The artifact's file is missing from the store; an admin has been told in the logs.");
+  }
+  const etag = `"${artifact.sha256}"`;
+  res.setHeader("Content-Type", servedContentType(artifact.contentType));
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.setHeader("Content-Disposition", contentDisposition(artifact.originalName));
+  res.setHeader("ETag", etag);
+  res.setHeader("Accept-Ranges", "bytes");
+  res.setHeader("Cache-Control", "private, no-cache");
+  res.setHeader("Content-Security-Policy", "default-src 'none'; sandbox");
+  if (etagMatches(req.get("if-none-match"), etag)) {
+    res.status(304).end();
+    return;
+  }
+  // If-Range: resume only when the file is still the one the client started with.
+  const ifRange = req.get("if-range");
+  const rangeHeader = ifRange && ifRange !== etag ? undefined : req.get("range");
+  const range = parseRangeHeader(rangeHeader, size);
+  if (range.kind === "unsatisfiable") {
+    res.setHeader("Content-Range", unsatisfiedContentRange(size));
+    res.status(416).end();
+    return;
+  }
+  const span = range.kind === "partial" ? { start: range.start, end: range.end } : size > 0 ? { start: 0, end: size - 1 } : null;
+  if (range.kind === "partial") {
+    res.status(206);
+    res.setHeader("Content-Range", contentRange(range, size));
+  } else res.status(200);
+  res.setHeader("Content-Length", String(span ? span.end - span.start + 1 : 0));
+  if (req.method === "HEAD") {
+    res.end();
+    return;
+  }
+  // A download is a sensitive read. A resumed download (a range not starting at 0) is
+  // the same download continuing, so only its first request is audited.
+  if (!span || span.start === 0) {
+    await recordAuditEvent(auth.em, runtime.config.secret, {
+      actor: auth.identity.user!,
+      action: "ARTIFACT_DOWNLOADED",
+      targetType: "artifact",
+      targetId: artifact.id,
+      after: { hostId: artifact.hostId, originalName: artifact.originalName, range: rangeHeader ?? null },
+      request: requestInfo(req, res),
+    });
+  }
+  if (!span) {
+    res.end();
+    return;
+  }
+  await pipeline(storage.read(artifact.storedName, span), res).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") runtime.log.warn({ err: error }, "download interrupted");
+  });
+}
+
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(",").some((candidate) => {
+    const value = candidate.trim().replace(/^W\//, "");
+    return value === "*" || (value.length === etag.length && timingSafeEqual(Buffer.from(value), Buffer.from(etag)));
+  });
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${bytes} bytes`;
+}
