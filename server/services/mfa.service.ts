@@ -16,7 +16,12 @@ const boxContext = (userId: number) => `totp:user:${userId}`;
 export type MfaEnrolment = { secret: string; otpauthUri: string; qrSvg: string };
 
 /** Starts (or shows again) an enrolment: a pending secret, stored sealed until confirmed. */
-export async function beginMfaEnrolment(em: EntityManager, config: Config, actor: SessionUser): Promise<MfaEnrolment> {
+export async function beginMfaEnrolment(
+  em: EntityManager,
+  config: Config,
+  actor: SessionUser,
+  request: AuditRequestInfo | null = null,
+): Promise<MfaEnrolment> {
   const user = await em.findOneOrFail(UserSchema, { id: actor.id });
   if (user.mfaEnabled) throw new DomainError("CONFLICT", "Two-factor sign-in is already on. Turn it off first to enrol a new device.");
   const box = secretBox(config.secret);
@@ -24,7 +29,16 @@ export async function beginMfaEnrolment(em: EntityManager, config: Config, actor
   if (!secret) {
     secret = newTotpSecret();
     user.mfaPendingSecretEnc = box.seal(secret, boxContext(user.id));
-    await em.flush();
+    await em.transactional(async (tx) => {
+      await tx.flush();
+      await recordAuditEvent(tx, config.secret, {
+        actor,
+        action: "MFA_ENROLMENT_STARTED",
+        targetType: "user",
+        targetId: user.id,
+        request,
+      });
+    });
   }
   const otpauthUri = totpUri({ secret, account: user.email, issuer: ISSUER });
   return { secret, otpauthUri, qrSvg: await qrCodeSvg(otpauthUri) };

@@ -137,6 +137,13 @@ export async function rotateRefreshToken(
       expiresAt: new Date(row.expires_at),
     });
     await tx.flush();
+    await recordAuditEvent(tx, config.secret, {
+      actor: { id: user.id, email: user.email },
+      action: "SESSION_REFRESHED",
+      targetType: "session",
+      targetId: row.session_id,
+      request,
+    });
     const access = await tokenService(config.secret).signAccessToken(
       { userId: user.id, sessionId: row.session_id, tokenVersion: row.token_version },
       ACCESS_TOKEN_TTL_SECONDS,

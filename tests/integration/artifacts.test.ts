@@ -207,8 +207,7 @@ describe("limits and failures leave nothing behind", () => {
 
   function abortedUpload() {
     const port = new URL(app.url).port;
-    {
-      return new Promise<void>((resolve) => {
+    return new Promise<void>((resolve) => {
         const boundary = "----abort";
         const req = httpRequest({
           host: "127.0.0.1",
@@ -229,7 +228,6 @@ describe("limits and failures leave nothing behind", () => {
           resolve();
         }, 150);
       });
-    }
   }
 
   test("a full disk gives a clean 507 and leaves nothing", async () => {

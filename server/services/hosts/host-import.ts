@@ -74,7 +74,24 @@ export async function importHosts(
 
   if (input.dryRun) {
     const pass = await classifyFile(em, input.content, delimiter, settings["import.maxRows"], maxBytes, null);
-    await saveRun(em, actor.id, runId, input, sha256, delimiter, pass);
+    await em.transactional(async (tx) => {
+      await saveRun(tx, actor.id, runId, input, sha256, delimiter, pass);
+      await recordAuditEvent(tx, config.secret, {
+        actor,
+        action: "HOSTS_IMPORT_CHECKED",
+        targetType: "import",
+        targetId: runId,
+        after: {
+          fileName: input.fileName ?? null,
+          sha256,
+          created: pass.summary.created,
+          updated: pass.summary.updated,
+          unchanged: pass.summary.unchanged,
+          errors: pass.summary.errorCount,
+        },
+        request,
+      });
+    });
     return { ...base, applied: false, ...pass.summary };
   }
 

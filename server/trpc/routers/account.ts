@@ -17,7 +17,7 @@ export const accountRouter = router({
     }),
 
   mfa: router({
-    begin: authedProcedure.mutation(({ ctx }) => beginMfaEnrolment(ctx.em, ctx.config, ctx.user)),
+    begin: authedProcedure.mutation(({ ctx }) => beginMfaEnrolment(ctx.em, ctx.config, ctx.user, ctx.audit)),
     confirm: authedProcedure
       .input(codeInput)
       .mutation(({ ctx, input }) => confirmMfaEnrolment(ctx.em, ctx.config, ctx.user, input.code, ctx.audit)),
