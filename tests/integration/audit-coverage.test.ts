@@ -182,7 +182,7 @@ const SCENARIOS: Record<string, () => Promise<Expected>> = {
   },
 };
 
-const mutations = Object.entries(appRouter._def.procedures as Record<string, { _def: { type: string } }>)
+const mutations = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>)
   .filter(([, procedure]) => procedure._def.type === "mutation")
   .map(([path]) => path)
   .sort();

@@ -6,16 +6,18 @@ import type { ServerBuild } from "@remix-run/node";
 import { createHttpApp } from "../../server/http/app";
 import type { Runtime } from "../../server/http/runtime";
 import { createLogger } from "../../server/logger";
+import type { Orm } from "../../db/orm";
 import { testConfig } from "./config";
-import type { TestDatabase } from "./database";
 
 export type AppServer = { url: string; runtime: Runtime; logs: string[]; close: () => Promise<void> };
 
 /**
  * The real HTTP app (Express + the Remix production build) in this process, on a test
  * database, with its JSON log lines captured. Needs `npm run build` (npm test does it).
+ * Takes anything holding an open ORM (a `TestDatabase`, or the benchmarks' own database)
+ * and imports nothing from vitest, so scripts outside vitest can use it too.
  */
-export async function startAppServer(db: TestDatabase, configOverrides = {}): Promise<AppServer> {
+export async function startAppServer(db: { orm: Orm }, configOverrides = {}): Promise<AppServer> {
   const build = (await import(pathToFileURL(path.resolve("build/index.js")).href)) as ServerBuild;
   const logs: string[] = [];
   const sink = new Writable({

@@ -1,0 +1,82 @@
+import { Form } from "@remix-run/react";
+import { useState } from "react";
+import { trpc } from "../trpc/react";
+import { CsrfField } from "./form-fields";
+import { useHydrated } from "./host-hydrated";
+
+type CopyState = { kind: "idle" } | { kind: "copied" } | { kind: "manual"; message: string };
+
+/**
+ * The SSH command's Copy button. Without JavaScript it is a form POST (intent `copy`)
+ * that records the copy and brings the page back with a hint to copy by hand; with
+ * JavaScript it writes to the clipboard and records the copy through tRPC.
+ */
+export function SshCopyButton({
+  hostId,
+  command,
+  csrfToken,
+  inputId,
+}: {
+  hostId: number;
+  command: string;
+  csrfToken: string | null | undefined;
+  /** The read-only input holding the command (selected when the clipboard is unavailable). */
+  inputId: string;
+}) {
+  const hydrated = useHydrated();
+  const record = trpc.hosts.recordSshCopy.useMutation();
+  const [state, setState] = useState<CopyState>({ kind: "idle" });
+
+  if (!hydrated) {
+    return (
+      <Form method="post" className="inline">
+        <CsrfField token={csrfToken} />
+        <input type="hidden" name="intent" value="copy" />
+        <button type="submit" className="btn">
+          Copy
+        </button>
+      </Form>
+    );
+  }
+
+  async function copy() {
+    let copied = false;
+    try {
+      if (navigator.clipboard) {
+        await navigator.clipboard.writeText(command);
+        copied = true;
+      }
+    } catch {
+      copied = false;
+    }
+    if (!copied) {
+      const input = document.getElementById(inputId);
+      if (input instanceof HTMLInputElement) {
+        input.focus();
+        input.select();
+      }
+    }
+    setState(copied ? { kind: "copied" } : { kind: "manual", message: "Select the command and press Ctrl+C / ⌘C" });
+    record.mutate(
+      { id: hostId },
+      {
+        onError: (error) =>
+          setState({
+            kind: "manual",
+            message: `${copied ? "Copied, but the" : "The"} copy was not recorded: ${error.message}`,
+          }),
+      },
+    );
+  }
+
+  return (
+    <>
+      <button type="button" className="btn" onClick={() => void copy()}>
+        Copy
+      </button>
+      <span role="status" className="text-sm" aria-live="polite">
+        {state.kind === "copied" ? "Copied" : state.kind === "manual" ? state.message : ""}
+      </span>
+    </>
+  );
+}
