@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
+import { query } from "./sql";
 
 /**
  * The audit log is a hash chain: each event stores HMAC(secret, prevHash + canonical
@@ -151,7 +152,8 @@ export async function recordAuditEvents(
       hashes.push(hash);
       prevHash = hash;
     }
-    const rows = await em.execute<{ id: string }[]>(
+    const rows = await query<{ id: string }>(
+      em,
       `insert into audit_events (${COLUMNS}) values ${hashes.map(() => ROW_PLACEHOLDERS).join(", ")} returning id`,
       params,
     );

@@ -6,6 +6,7 @@ import type { HostFields } from "../../domain/hosts/host-fields";
 import { DomainError } from "../../errors";
 import { type AuditActor, type AuditEventInput, type AuditRequestInfo, recordAuditEvent, recordAuditEvents } from "../audit.service";
 import { getSettings } from "../settings.service";
+import { query } from "../sql";
 import { AUDITED_FIELDS, type AuditedField, fieldChanges } from "./host-view";
 import { type HostRow, rowToHost } from "./host-list";
 
@@ -134,7 +135,8 @@ export async function applyImportRun(
   runId: string,
   request: AuditRequestInfo,
 ): Promise<ImportResult> {
-  const [run] = await em.execute<{ content: Buffer; file_name: string | null; delimiter: string; applied_at: Date | null }[]>(
+  const [run] = await query<{ content: Buffer; file_name: string | null; delimiter: string; applied_at: Date | null }>(
+    em,
     "select content, file_name, delimiter, applied_at from import_runs where id = ? and user_id = ? and expires_at > now()",
     [runId, actor.id],
   );
@@ -232,7 +234,8 @@ async function classifyFile(
 async function processBatch(em: EntityManager, rows: HostsCsvRow[], summary: Pass["summary"], writer: Writer | null) {
   const existing = new Map<string, HostRow>();
   // Arrays travel as JSON: knex would expand a bound array into a list of parameters.
-  const found = await em.execute<HostRow[]>(
+  const found = await query<HostRow>(
+    em,
     "select * from hosts where hostname in (select jsonb_array_elements_text(?::jsonb))",
     [JSON.stringify(rows.map((r) => r.fields.hostname))],
   );
@@ -306,7 +309,8 @@ async function writeBatch(
 ) {
   const events: AuditEventInput[] = [];
   if (creates.length) {
-    const inserted = await em.execute<{ id: number; hostname: string }[]>(
+    const inserted = await query<{ id: number; hostname: string }>(
+      em,
       `insert into hosts (hostname, ip, port, ssh_user, bastion, ssh_template, environment, os, tags, prometheus_instance, notes, created_by, updated_by)
        select u.hostname, u.ip, u.port, u.ssh_user, u.bastion, u.ssh_template, u.environment, u.os, ${TAGS_FROM_JSON},
               u.prometheus_instance, u.notes, ?, ?
@@ -327,7 +331,8 @@ async function writeBatch(
     }
   }
   if (updates.length) {
-    await em.execute(
+    await query(
+      em,
       `update hosts h set ip = u.ip, port = u.port, ssh_user = u.ssh_user, bastion = u.bastion, ssh_template = u.ssh_template,
               environment = u.environment, os = u.os, tags = ${TAGS_FROM_JSON}, prometheus_instance = u.prometheus_instance,
               notes = u.notes, version = h.version + 1, updated_at = now(), updated_by = ?
@@ -359,7 +364,8 @@ async function saveRun(
   pass: Pass,
 ) {
   const { errors, ...summary } = pass.summary;
-  await em.execute(
+  await query(
+    em,
     `insert into import_runs (id, user_id, expires_at, file_name, sha256, delimiter, content, summary, errors)
      values (?, ?, now() + make_interval(hours => ?), ?, ?, ?, ?, ?::jsonb, ?::jsonb)`,
     [runId, userId, RUN_TTL_HOURS, input.fileName ?? null, sha256, delimiter, input.content, JSON.stringify(summary), JSON.stringify(errors)],
