@@ -106,8 +106,9 @@ export async function recordAuditEvent(
 
 const COLUMNS =
   "at, actor_id, actor_email, action, target_type, target_id, before, after, ip, user_agent, request_id, outcome, prev_hash, hash";
-const ROW_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?)";
-const INSERT_BATCH = 1_000; // 14 parameters a row, well under PostgreSQL's 65,535
+const RECORD_TYPES =
+  "at timestamptz, actor_id integer, actor_email text, action text, target_type text, target_id text, before jsonb, after jsonb, ip text, user_agent text, request_id text, outcome text, prev_hash text, hash text";
+const INSERT_BATCH = 1_000;
 
 /**
  * Appends many events in chain order with one lock and multi-row inserts: bulk changes
@@ -128,38 +129,37 @@ export async function recordAuditEvents(
   const at = new Date();
   const results: { id: number; hash: string }[] = [];
   for (let start = 0; start < inputs.length; start += INSERT_BATCH) {
-    const params: unknown[] = [];
-    const hashes: string[] = [];
+    const rows: Record<string, unknown>[] = [];
     for (const input of inputs.slice(start, start + INSERT_BATCH)) {
       const event = toEventRow(input, at, prevHash);
       const hash = auditHash(secret, prevHash, canonicalAuditContent(event));
-      params.push(
-        event.at,
-        event.actorId,
-        event.actorEmail,
-        event.action,
-        event.targetType,
-        event.targetId,
-        event.before === null ? null : JSON.stringify(event.before),
-        event.after === null ? null : JSON.stringify(event.after),
-        event.ip,
-        event.userAgent,
-        event.requestId,
-        event.outcome,
-        prevHash,
+      rows.push({
+        at: event.at.toISOString(),
+        actor_id: event.actorId,
+        actor_email: event.actorEmail,
+        action: event.action,
+        target_type: event.targetType,
+        target_id: event.targetId,
+        before: event.before,
+        after: event.after,
+        ip: event.ip,
+        user_agent: event.userAgent,
+        request_id: event.requestId,
+        outcome: event.outcome,
+        prev_hash: prevHash,
         hash,
-      );
-      hashes.push(hash);
+      });
       prevHash = hash;
     }
-    const rows = await query<{ id: string }>(
+    // One JSON parameter per batch: PostgreSQL parses it far faster than 14,000 binds.
+    const inserted = await query<{ id: string; hash: string }>(
       em,
-      `insert into audit_events (${COLUMNS}) values ${hashes.map(() => ROW_PLACEHOLDERS).join(", ")} returning id`,
-      params,
+      `insert into audit_events (${COLUMNS})
+       select ${COLUMNS} from rows from (jsonb_to_recordset(?::jsonb) as (${RECORD_TYPES})) with ordinality as r(${COLUMNS}, n)
+       order by n returning id, hash`,
+      [JSON.stringify(rows)],
     );
-    rows.forEach((row, i) => {
-      results.push({ id: Number(row.id), hash: hashes[i]! });
-    });
+    for (const row of inserted) results.push({ id: Number(row.id), hash: row.hash });
   }
   return results;
 }
