@@ -5,6 +5,11 @@ import type { ReactNode } from "react";
 import { roleCan } from "../../server/auth/roles";
 import { DateTime } from "../components/date-time";
 import { FormAlert } from "../components/form-fields";
+import { loadArtifactsPanel } from "../components/host-artifacts-data.server";
+import { HostArtifactsPanel } from "../components/host-artifacts-panel";
+import { loadMetricsPanel } from "../components/host-metrics-data.server";
+import { HostMetricsPanel } from "../components/host-metrics-panel";
+import { hostPageSettings } from "../components/host-metrics-settings.server";
 import { SshCopyButton } from "../components/host-ssh-copy";
 import { hostFilterParams, parseHostId } from "../components/host-utils";
 import { callerFor, formError, pageError } from "../trpc/caller.server";
@@ -42,15 +47,29 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       return pageError(error, request);
     },
   );
+  const url = new URL(request.url);
+  const settings = await hostPageSettings(context);
+  const metrics = await loadMetricsPanel(caller, {
+    hostId: id,
+    role: user.role,
+    instance: host.effectivePrometheusInstance,
+    settings,
+    url,
+  }).catch((e) => pageError(e, request));
+  const artifacts = await loadArtifactsPanel(caller, { hostId: id, role: user.role, settings, url }).catch((e) =>
+    pageError(e, request),
+  );
   return {
     host,
     ssh,
+    metrics,
+    artifacts,
     canWrite: roleCan(user.role, "hosts.write"),
     csrfToken: identity.csrfToken,
   };
 }
 
-type ActionResult = { intent: string; copied?: boolean; error?: string };
+type ActionResult = { intent: string; copied?: boolean; deleted?: string; error?: string };
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const id = hostIdOr404(params.hostId, request);
@@ -62,6 +81,15 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     if (intent === "copy") {
       await caller.hosts.recordSshCopy({ id });
       return data<ActionResult>({ intent, copied: true }, { headers });
+    }
+    if (intent === "delete-artifact") {
+      const artifactId = String(form.get("id") ?? "");
+      const name = String(form.get("name") ?? "").slice(0, 255);
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(artifactId)) {
+        return data<ActionResult>({ intent, error: "That artifact does not exist. Reload the page." }, { status: 400, headers });
+      }
+      await caller.artifacts.delete({ id: artifactId });
+      return data<ActionResult>({ intent, deleted: name || "the artifact" }, { headers });
     }
     return data<ActionResult>({ intent, error: "Unknown action. Reload the page and try again." }, { status: 400, headers });
   } catch (error) {
@@ -84,7 +112,7 @@ function Detail({ label, children }: { label: string; children: ReactNode }) {
 const Unset = () => <span className="text-slate-500 dark:text-slate-400">—</span>;
 
 export default function HostPage() {
-  const { host, ssh, canWrite, csrfToken } = useLoaderData<typeof loader>();
+  const { host, ssh, metrics, artifacts, canWrite, csrfToken } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
 
   return (
@@ -211,16 +239,19 @@ export default function HostPage() {
         <h2 id="metrics-heading" className="mb-2 text-lg font-semibold">
           Metrics
         </h2>
-        {/* METRICS_PANEL */}
-        <p className="text-sm text-slate-500 dark:text-slate-400">Coming soon</p>
+        <HostMetricsPanel hostId={host.id} csrfToken={csrfToken} data={metrics} />
       </section>
 
-      <section className="card" aria-labelledby="artifacts-heading" data-panel="artifacts">
+      <section id="artifacts" className="card scroll-mt-4" aria-labelledby="artifacts-heading" data-panel="artifacts">
         <h2 id="artifacts-heading" className="mb-2 text-lg font-semibold">
           Artifacts
         </h2>
-        {/* ARTIFACTS_PANEL */}
-        <p className="text-sm text-slate-500 dark:text-slate-400">Coming soon</p>
+        <HostArtifactsPanel
+          hostId={host.id}
+          csrfToken={csrfToken}
+          data={artifacts}
+          result={result?.intent === "delete-artifact" ? { deleted: result.deleted, error: result.error } : null}
+        />
       </section>
     </div>
   );

@@ -11,6 +11,7 @@ import { registry } from "../observability/app-metrics";
 import { getSettings } from "../services/settings.service";
 import { pingDatabase } from "../services/system.service";
 import { artifactRoutes } from "./artifact-routes";
+import { auditExportRoute } from "./audit-export-route";
 import { accessLog, apiCors, requestId, securityHeaders } from "./middleware";
 import type { RequestContext } from "./request-context";
 import type { Runtime } from "./runtime";
@@ -54,13 +55,17 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
   });
 
   app.use(artifactRoutes(runtime, (req, res, em, info) => resolveIdentity(req, res, runtime, em, info)));
+  app.use(auditExportRoute(runtime, (req, res, em, info) => resolveIdentity(req, res, runtime, em, info)));
 
   // Artifact downloads and exports are already compressed or streamed large; compressing
   // them would cost CPU for nothing (and break Range offsets).
   app.use(
     compression({
       filter: (req, res) =>
-        !req.path.startsWith("/artifacts/") && !req.path.startsWith("/audit/export") && compression.filter(req, res),
+        !req.path.startsWith("/artifacts/") &&
+        !req.path.startsWith("/audit/export") &&
+        req.path !== "/hosts/export.csv" &&
+        compression.filter(req, res),
     }),
   );
   if (build) {

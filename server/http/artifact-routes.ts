@@ -59,8 +59,11 @@ function fail(req: Request, res: Response, status: number, message: string, redi
     res.redirect(303, `/login?redirectTo=${encodeURIComponent(redirectTo ?? req.originalUrl)}`);
     return;
   }
-  // The request body may still be arriving; closing the connection stops it.
+  // The request body may still be arriving. Answer now, keep reading (and discarding) a
+  // little of it so the client is still listening when the answer comes, then close the
+  // connection: a client that gets EPIPE mid-upload never sees why it was refused.
   res.setHeader("Connection", "close");
+  if (!req.complete) drainThenClose(req);
   if (wantsJson(req)) res.status(status).json({ error: { status, message } });
   else res.status(status).type("text/plain").send(`${message}\n`);
 }
@@ -365,6 +368,21 @@ function etagMatches(header: string | undefined, etag: string): boolean {
     const value = candidate.trim().replace(/^W\//, "");
     return value === "*" || (value.length === etag.length && timingSafeEqual(Buffer.from(value), Buffer.from(etag)));
   });
+}
+
+const DRAIN_LIMIT_BYTES = 32 * 1024 * 1024;
+const DRAIN_LIMIT_MS = 5_000;
+
+function drainThenClose(req: Request): void {
+  let drained = 0;
+  const stop = setTimeout(() => req.destroy(), DRAIN_LIMIT_MS);
+  stop.unref();
+  req.on("data", (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_LIMIT_BYTES) req.destroy();
+  });
+  req.on("end", () => clearTimeout(stop));
+  req.resume();
 }
 
 function formatBytes(bytes: number): string {

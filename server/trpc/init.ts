@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { type Capability, roleCan } from "../auth/roles";
-import { toTrpcError, zodFieldErrors } from "../errors";
+import { DomainError, toTrpcError, zodFieldErrors } from "../errors";
 import { recordAuditEvent } from "../services/audit.service";
 import { RateLimitedError, rateLimitHeaders } from "../services/rate-limit.service";
 import type { TrpcContext } from "./context";
@@ -10,12 +10,16 @@ const t = initTRPC.context<TrpcContext>().create({
   // Zod's field errors travel with BAD_REQUEST so forms can show them beside each field.
   errorFormatter({ shape, error }) {
     const cause = error.cause;
+    // A domain error's state (e.g. "timeout") lets clients word each outcome without
+    // parsing messages.
+    const state = cause instanceof DomainError && typeof cause.details?.state === "string" ? cause.details.state : null;
     return {
       ...shape,
       data: {
         ...shape.data,
         stack: undefined,
         fieldErrors: cause instanceof ZodError ? zodFieldErrors(cause) : null,
+        state,
       },
     };
   },

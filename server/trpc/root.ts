@@ -1,6 +1,7 @@
 import { createCallerFactory, router } from "./init";
 import { accountRouter } from "./routers/account";
 import { artifactsRouter } from "./routers/artifacts";
+import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { hostsRouter } from "./routers/hosts";
 import { metricsRouter } from "./routers/metrics";
@@ -17,6 +18,7 @@ export const appRouter = router({
   hosts: hostsRouter,
   metrics: metricsRouter,
   artifacts: artifactsRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

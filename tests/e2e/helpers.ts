@@ -194,3 +194,35 @@ export async function pageAccessToken(page: Page): Promise<string> {
   if (!cookie) throw new Error("the page is not signed in");
   return cookie.value;
 }
+
+// ---- Audit page helpers ---------------------------------------------------------------------
+
+/** Clicks what starts a download (a link with `download`) and returns the file's name and text. */
+export async function downloadedText(page: Page, click: () => Promise<void>): Promise<{ name: string; text: string }> {
+  const [download] = await Promise.all([page.waitForEvent("download"), click()]);
+  const file = await download.path();
+  return { name: download.suggestedFilename(), text: readFileSync(file, "utf8") };
+}
+
+// ---- Host page panels (metrics, artifacts) ------------------------------------------------
+
+/** Uploads a file to a host's artifacts as a script would (Bearer token); returns the 201 JSON. */
+export async function uploadArtifactViaApi(
+  request: APIRequestContext,
+  token: string,
+  hostId: number,
+  file: { name: string; mimeType: string; buffer: Buffer },
+): Promise<{ id: string; originalName: string; sizeBytes: number; sha256: string }> {
+  const res = await request.post(`/artifacts/${hostId}/artifacts`, {
+    multipart: { file },
+    headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+  });
+  const body = (await res.json()) as { id: string; originalName: string; sizeBytes: number; sha256: string };
+  expect(res.status(), JSON.stringify(body)).toBe(201);
+  return body;
+}
+
+/** Waits until React has taken over a form marked `data-enhanced` once hydrated (JS project only). */
+export async function waitForEnhanced(page: Page, testId: string): Promise<void> {
+  await expect(page.locator(`[data-testid="${testId}"][data-enhanced]`)).toHaveCount(1, { timeout: 15_000 });
+}

@@ -46,9 +46,12 @@ const REQUIRED: Record<string, "public" | "signed-in" | Capability> = {
   "metrics.update": "metrics.update",
   "metrics.latest": "hosts.view",
   "metrics.history": "hosts.view",
+  "metrics.lastExpiredAt": "hosts.view",
   "settings.testPrometheus": "admin.manage",
   "artifacts.list": "hosts.view",
   "artifacts.delete": "artifacts.write",
+  "audit.list": "audit.view",
+  "audit.verify": "audit.view",
 };
 
 let db: TestDatabase;

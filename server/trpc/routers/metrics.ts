@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { getHost } from "../../services/hosts/hosts.service";
 import { updateHostMetrics } from "../../services/metrics/metrics.service";
-import { latestSnapshot, snapshotHistory } from "../../services/metrics/snapshots";
+import { lastExpiredAt, latestSnapshot, snapshotHistory } from "../../services/metrics/snapshots";
 import { capabilityProcedure, router } from "../init";
 
 const hostInput = z.object({ hostId: z.number().int().positive() });
@@ -16,6 +16,10 @@ export const metricsRouter = router({
       await getHost(ctx.em, input.hostId); // 404 for an unknown host, not null
       return latestSnapshot(ctx.em, input.hostId);
     }),
+  /** When the newest (expired) snapshot stopped being current; null if none expired. */
+  lastExpiredAt: capabilityProcedure("hosts.view")
+    .input(hostInput)
+    .query(({ ctx, input }) => lastExpiredAt(ctx.em, input.hostId)),
   history: capabilityProcedure("hosts.view")
     .input(hostInput.extend({ limit: z.number().int().min(1).max(500).default(120) }))
     .query(async ({ ctx, input }) => {

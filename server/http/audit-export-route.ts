@@ -1,0 +1,145 @@
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Request, Response, Router } from "express";
+import express from "express";
+import type { Identity } from "../auth/authenticate";
+import { roleCan } from "../auth/roles";
+import {
+  activeAuditFilters,
+  AUDIT_CSV_HEADER,
+  auditCsvLine,
+  auditExportBatches,
+  auditFiltersFromSearchParams,
+  auditJsonLine,
+} from "../services/audit-query.service";
+import { type AuditRequestInfo, recordAuditEvent } from "../services/audit.service";
+import type { Runtime } from "./runtime";
+
+/**
+ * GET /audit/export?format=csv|jsonl&actor&action&targetType&targetId&from&to — the
+ * filtered audit log, oldest first, streamed from keyset batches straight onto the socket
+ * with backpressure (see ADR 010: streaming routes are served by Express, not Remix). Same
+ * authorization as `audit.list`; the export is audited before its first byte.
+ */
+type ResolveIdentity = (req: Request, res: Response, em: EntityManager, info: AuditRequestInfo) => Promise<Identity>;
+
+const FORMATS = {
+  csv: { contentType: "text/csv; charset=utf-8", extension: "csv" },
+  jsonl: { contentType: "application/x-ndjson", extension: "jsonl" },
+} as const;
+type Format = keyof typeof FORMATS;
+const isFormat = (value: unknown): value is Format => typeof value === "string" && Object.hasOwn(FORMATS, value);
+
+export function auditExportRoute(runtime: Runtime, resolveIdentity: ResolveIdentity): Router {
+  const router = express.Router();
+  router.get("/audit/export", (req, res, next) => void exportAudit(runtime, resolveIdentity, req, res).catch(next));
+  return router;
+}
+
+function requestInfo(req: Request, res: Response): AuditRequestInfo {
+  return { ip: req.ip ?? null, userAgent: req.get("user-agent") ?? null, requestId: (res.locals.requestId as string) ?? null };
+}
+
+/** A browser navigating (a link on /audit) is sent to sign in; a script gets a status it can act on. */
+const isBrowserNavigation = (req: Request) =>
+  !req.get("authorization") && (req.get("accept") ?? "").includes("text/html");
+
+function plain(res: Response, status: number, message: string) {
+  res.status(status).setHeader("Cache-Control", "no-store");
+  res.type("text/plain").send(`${message}\n`);
+}
+
+async function exportAudit(runtime: Runtime, resolveIdentity: ResolveIdentity, req: Request, res: Response) {
+  const em = runtime.orm.em.fork();
+  const info = requestInfo(req, res);
+  const identity = await resolveIdentity(req, res, em, info);
+  const user = identity.user;
+  if (!user) {
+    if (isBrowserNavigation(req)) {
+      res.redirect(303, `/login?redirectTo=${encodeURIComponent(req.originalUrl)}`);
+      return;
+    }
+    res.setHeader("WWW-Authenticate", "Bearer");
+    return plain(res, 401, "Sign in first: the token is missing, invalid or expired.");
+  }
+  if (!roleCan(user.role, "audit.view")) {
+    await recordAuditEvent(em.fork(), runtime.config.secret, {
+      actor: user,
+      action: "ACCESS_DENIED",
+      targetType: "route",
+      targetId: "GET /audit/export",
+      outcome: "denied",
+      after: { reason: "audit.view", role: user.role },
+      request: info,
+    });
+    return plain(res, 403, `Your role (${user.role}) cannot export the audit log.`);
+  }
+
+  const params = new URL(req.originalUrl, "http://localhost").searchParams;
+  const format = params.get("format") ?? "csv";
+  if (!isFormat(format)) return plain(res, 400, 'Unknown format: use format=csv or format=jsonl.');
+  const parsed = auditFiltersFromSearchParams(params);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return plain(res, 400, `Invalid filter${issue?.path.length ? ` ${issue.path.join(".")}` : ""}: ${issue?.message ?? "invalid input"}`);
+  }
+  const filters = parsed.data;
+
+  // Recorded (and committed) before the first byte: an export that fails midway was still
+  // attempted. Its id bounds the export, so the file ends with this very event when the
+  // filters match it, and events appended meanwhile are not chased.
+  const recorded = await recordAuditEvent(em, runtime.config.secret, {
+    actor: user,
+    action: "AUDIT_EXPORTED",
+    targetType: "audit_events",
+    after: { filters: activeAuditFilters(filters), format },
+    request: info,
+  });
+
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+  res.status(200);
+  res.setHeader("Content-Type", FORMATS[format].contentType);
+  res.setHeader("Content-Disposition", `attachment; filename="audit-${stamp}.${FORMATS[format].extension}"`);
+  res.setHeader("Cache-Control", "no-store");
+  res.setHeader("X-Content-Type-Options", "nosniff");
+
+  const line = format === "csv" ? auditCsvLine : auditJsonLine;
+  const batches = auditExportBatches(em, filters, recorded.id);
+  let clientGone = false;
+  res.on("close", () => {
+    clientGone = !res.writableFinished;
+  });
+  try {
+    if (format === "csv") res.write(AUDIT_CSV_HEADER);
+    for await (const rows of batches) {
+      // One string (and one write) per batch: far fewer syscalls and chunks than a write per row.
+      let chunk = "";
+      for (const row of rows) chunk += line(row);
+      if (clientGone) break;
+      if (!res.write(chunk)) {
+        // Backpressure: wait until the socket drained (or the client left) before the next batch.
+        await drainedOrClosed(res);
+        if (clientGone || res.destroyed) break;
+      }
+    }
+    if (!clientGone && !res.destroyed) res.end();
+  } catch (error) {
+    runtime.log.error({ err: error }, "audit export failed mid-stream");
+    // Headers are gone: cutting the connection is the only way to tell the client the file is incomplete.
+    res.destroy(error instanceof Error ? error : new Error(String(error)));
+  } finally {
+    await batches.return(undefined);
+  }
+}
+
+/** Resolves on "drain" or "close", whichever comes first, leaving no listener behind. */
+function drainedOrClosed(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
