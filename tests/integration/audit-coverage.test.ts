@@ -238,6 +238,23 @@ describe("state-changing routes and sensitive reads are audited", () => {
     expect(await lastEvent()).toMatchObject({ action: "METRICS_UPDATED", actorEmail: operator.email, targetType: "host", targetId: String(host.id) });
   });
 
+  test("exports: the host list as CSV and the audit log", async () => {
+    const hostsCsv = await fetch(`${app.url}/hosts/export.csv?q=coverage`, { headers: { authorization: `Bearer ${await bearer()}` } });
+    expect(hostsCsv.status).toBe(200);
+    await hostsCsv.text();
+    expect(await lastEvent()).toMatchObject({ action: "HOSTS_EXPORTED", actorEmail: operator.email });
+    const adminToken = (await login(admin)).accessToken;
+    const auditJsonl = await fetch(`${app.url}/audit/export?format=jsonl&action=HOST_CREATED`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(auditJsonl.status).toBe(200);
+    await auditJsonl.text();
+    const [exported] = await db.orm.em
+      .fork()
+      .execute<{ actor_email: string }[]>("select actor_email from audit_events where action = 'AUDIT_EXPORTED' order by id desc limit 1");
+    expect(exported).toEqual({ actor_email: admin.email });
+  });
+
   test("a failed sign-in through the form", async () => {
     await fetch(`${app.url}/login`, {
       method: "POST",
