@@ -12,7 +12,8 @@ import { DomainError } from "../../errors";
 import { metricsUpdates } from "../../observability/app-metrics";
 import { type AuditActor, type AuditRequestInfo, recordAuditEvent } from "../audit.service";
 import { getHost } from "../hosts/hosts.service";
-import { getSettings } from "../settings.service";
+import type { HostView } from "../hosts/host-view";
+import { type EffectiveSettings, getSettings } from "../settings.service";
 import { insertSnapshot, latestSnapshot, type MetricsSnapshot } from "./snapshots";
 
 /** The states a page words differently; `ok` and `partial` store a snapshot. */
@@ -66,27 +67,26 @@ async function cooldownOrUpdate(
   request: AuditRequestInfo,
   options: UpdateOptions,
 ): Promise<MetricsSnapshot> {
-  const [recent] = await em.execute<{ fresh: boolean }[]>(
-    "select true as fresh from metrics_snapshots where host_id = ? and collected_at > now() - make_interval(secs => ?) limit 1",
-    [hostId, COOLDOWN_MS / 1000],
-  );
-  if (recent) {
-    const latest = await latestSnapshot(em, hostId);
-    if (latest) return latest;
-  }
-  return runUpdate(em, config, actor, hostId, request, options);
+  // Independent reads, in parallel (each on its own fork): they sit on the latency path.
+  const [recent, host, settings] = await Promise.all([
+    latestSnapshot(em.fork(), hostId, COOLDOWN_MS / 1000),
+    getHost(em.fork(), hostId),
+    getSettings(em.fork(), config),
+  ]);
+  if (recent) return recent;
+  return runUpdate(em, config, actor, host, settings, request, options);
 }
 
 async function runUpdate(
   em: EntityManager,
   config: Config,
   actor: AuditActor & { id: number; email: string },
-  hostId: number,
+  host: HostView,
+  settings: EffectiveSettings,
   request: AuditRequestInfo,
   options: UpdateOptions,
 ): Promise<MetricsSnapshot> {
-  const host = await getHost(em, hostId);
-  const settings = await getSettings(em, config);
+  const hostId = host.id;
   const baseUrl = settings["prometheus.url"];
   const timeoutMs = settings["prometheus.timeoutMs"];
   const instance = host.effectivePrometheusInstance;

@@ -62,11 +62,16 @@ export async function insertSnapshot(
   return toSnapshot(row!);
 }
 
-/** The newest snapshot that has not expired: an expired one is never shown as current. */
-export async function latestSnapshot(em: EntityManager, hostId: number): Promise<MetricsSnapshot | null> {
+/**
+ * The newest snapshot that has not expired: an expired one is never shown as current.
+ * With `withinSeconds`, only one collected that recently (the update cooldown).
+ */
+export async function latestSnapshot(em: EntityManager, hostId: number, withinSeconds?: number): Promise<MetricsSnapshot | null> {
   const [row] = await em.execute<SnapshotRow[]>(
-    "select * from metrics_snapshots where host_id = ? and expires_at > now() order by collected_at desc limit 1",
-    [hostId],
+    `select * from metrics_snapshots where host_id = ? and expires_at > now()
+     ${withinSeconds ? "and collected_at > now() - make_interval(secs => ?)" : ""}
+     order by collected_at desc limit 1`,
+    withinSeconds ? [hostId, withinSeconds] : [hostId],
   );
   return row ? toSnapshot(row) : null;
 }
