@@ -4,6 +4,7 @@ import { Migration20261125010000Identity } from "./Migration20261125010000Identi
 import { Migration20261125020000Hosts } from "./Migration20261125020000Hosts";
 import { Migration20261125030000Metrics } from "./Migration20261125030000Metrics";
 import { Migration20261125040000Artifacts } from "./Migration20261125040000Artifacts";
+import { Migration20261125050000ImportRunsLarge } from "./Migration20261125050000ImportRunsLarge";
 
 /**
  * Listed explicitly: the server runs from a bundle, where MikroORM cannot discover
@@ -15,4 +16,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "Migration20261125020000Hosts", class: Migration20261125020000Hosts },
   { name: "Migration20261125030000Metrics", class: Migration20261125030000Metrics },
   { name: "Migration20261125040000Artifacts", class: Migration20261125040000Artifacts },
+  { name: "Migration20261125050000ImportRunsLarge", class: Migration20261125050000ImportRunsLarge },
 ];

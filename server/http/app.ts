@@ -12,6 +12,7 @@ import { getSettings } from "../services/settings.service";
 import { pingDatabase } from "../services/system.service";
 import { artifactRoutes } from "./artifact-routes";
 import { auditExportRoute } from "./audit-export-route";
+import { hostImportRoute } from "./host-import-route";
 import { accessLog, apiCors, requestId, securityHeaders } from "./middleware";
 import type { RequestContext } from "./request-context";
 import type { Runtime } from "./runtime";
@@ -56,6 +57,7 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
 
   app.use(artifactRoutes(runtime, (req, res, em, info) => resolveIdentity(req, res, runtime, em, info)));
   app.use(auditExportRoute(runtime, (req, res, em, info) => resolveIdentity(req, res, runtime, em, info)));
+  app.use(hostImportRoute(runtime, (req, res, em, info) => resolveIdentity(req, res, runtime, em, info)));
 
   // Artifact downloads and exports are already compressed or streamed large; compressing
   // them would cost CPU for nothing (and break Range offsets).

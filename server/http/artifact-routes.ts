@@ -2,21 +2,26 @@ import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import { Transform, type TransformCallback } from "node:stream";
 import busboy from "busboy";
-import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Request, Response, Router } from "express";
 import express from "express";
-import type { Identity } from "../auth/authenticate";
 import { CSRF_FIELD, CSRF_HEADER, csrfTokenMatches } from "../auth/csrf";
-import { roleCan, type Capability } from "../auth/roles";
 import { contentDisposition, sanitiseOriginalName, storedExtension } from "../domain/artifacts/filename";
 import { contentRange, parseRangeHeader, unsatisfiedContentRange } from "../domain/artifacts/range";
 import { servedContentType, SNIFF_HEAD_BYTES, sniffContentType } from "../domain/artifacts/sniff";
 import { findArtifact, recordUpload } from "../services/artifacts/artifacts.service";
 import type { ArtifactStorage } from "../services/artifacts/storage";
-import { type AuditRequestInfo, recordAuditEvent } from "../services/audit.service";
+import { recordAuditEvent } from "../services/audit.service";
 import { getHost } from "../services/hosts/hosts.service";
 import { getSettings } from "../services/settings.service";
 import { DomainError } from "../errors";
+import {
+  HttpProblem,
+  requireRouteCapability,
+  type ResolveIdentity,
+  type RouteAuth,
+  sendProblem,
+  wantsJson,
+} from "./route-guard";
 import { artifactStorage, type Runtime } from "./runtime";
 
 /**
@@ -24,79 +29,12 @@ import { artifactStorage, type Runtime } from "./runtime";
  * (busboy → hash → file, file → socket) without the Web-stream round trip a Remix
  * resource route would add. Authorization is the same as the procedures' (roles table).
  */
-type ResolveIdentity = (req: Request, res: Response, em: EntityManager, info: AuditRequestInfo) => Promise<Identity>;
-
 export function artifactRoutes(runtime: Runtime, resolveIdentity: ResolveIdentity): Router {
   const router = express.Router();
   router.post("/artifacts/:hostId/artifacts", (req, res, next) => void upload(runtime, resolveIdentity, req, res).catch(next));
   router.get("/artifacts/:artifactId/download", (req, res, next) => void download(runtime, resolveIdentity, req, res).catch(next));
   router.head("/artifacts/:artifactId/download", (req, res, next) => void download(runtime, resolveIdentity, req, res).catch(next));
   return router;
-}
-
-const wantsJson = (req: Request) =>
-  /^Bearer\s/i.test(req.get("authorization") ?? "") || (req.get("accept") ?? "").includes("application/json");
-
-function requestInfo(req: Request, res: Response): AuditRequestInfo {
-  return { ip: req.ip ?? null, userAgent: req.get("user-agent") ?? null, requestId: (res.locals.requestId as string) ?? null };
-}
-
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function fail(req: Request, res: Response, status: number, message: string, redirectTo?: string) {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  if (status === 401 && !wantsJson(req)) {
-    res.redirect(303, `/login?redirectTo=${encodeURIComponent(redirectTo ?? req.originalUrl)}`);
-    return;
-  }
-  // The request body may still be arriving. Answer now, keep reading (and discarding) a
-  // little of it so the client is still listening when the answer comes, then close the
-  // connection: a client that gets EPIPE mid-upload never sees why it was refused.
-  res.setHeader("Connection", "close");
-  if (!req.complete) drainThenClose(req);
-  if (wantsJson(req)) res.status(status).json({ error: { status, message } });
-  else res.status(status).type("text/plain").send(`${message}\n`);
-}
-
-async function authorise(
-  runtime: Runtime,
-  resolveIdentity: ResolveIdentity,
-  req: Request,
-  res: Response,
-  capability: Capability,
-): Promise<{ identity: Identity; em: EntityManager }> {
-  const em = runtime.orm.em.fork();
-  const identity = await resolveIdentity(req, res, em, requestInfo(req, res));
-  if (!identity.user) throw new HttpProblem(401, "Sign in first.");
-  if (!roleCan(identity.user.role, capability)) {
-    await recordAuditEvent(em.fork(), runtime.config.secret, {
-      actor: identity.user,
-      action: "ACCESS_DENIED",
-      targetType: "route",
-      targetId: `${req.method} ${req.route?.path ?? req.path}`,
-      outcome: "denied",
-      after: { reason: capability, role: identity.user.role },
-      request: requestInfo(req, res),
-    });
-    throw new HttpProblem(403, `Your role (${identity.user.role}) cannot do this.`);
-  }
-  return { identity, em };
-}
-
-function sameOriginRequest(req: Request): boolean {
-  const origin = req.get("origin");
-  if (!origin) return true;
-  return origin === `${req.protocol}://${req.get("host")}`;
 }
 
 /** Counts bytes, hashes them and keeps the first few KB for content sniffing. */
@@ -119,26 +57,22 @@ class Inspector extends Transform {
 async function upload(runtime: Runtime, resolveIdentity: ResolveIdentity, req: Request, res: Response) {
   const hostId = Number(req.params.hostId);
   const hostPage = `/hosts/${hostId}`;
-  let auth: { identity: Identity; em: EntityManager };
+  let auth: RouteAuth;
   try {
-    auth = await authorise(runtime, resolveIdentity, req, res, "artifacts.write");
+    auth = await requireRouteCapability(runtime, resolveIdentity, req, res, "artifacts.write");
     if (!Number.isInteger(hostId) || hostId <= 0) throw new HttpProblem(404, "No such host.");
     await getHost(auth.em, hostId).catch((e: unknown) => {
       throw e instanceof DomainError ? new HttpProblem(404, e.message) : e;
     });
-    if (auth.identity.authMethod === "cookie" && !sameOriginRequest(req)) {
-      throw new HttpProblem(403, "Cross-site upload refused.");
-    }
   } catch (error) {
-    if (error instanceof HttpProblem) return fail(req, res, error.status, error.message, hostPage);
+    if (error instanceof HttpProblem) return sendProblem(req, res, error.status, error.message, hostPage);
     throw error;
   }
-  const { identity, em } = auth;
-  const user = identity.user!;
+  const { identity, em, user } = auth;
   const maxBytes = (await getSettings(em, runtime.config))["artifacts.maxBytes"];
   const declared = Number(req.get("content-length") ?? Number.NaN);
   if (declared > maxBytes + 64 * 1024) {
-    return fail(req, res, 413, `The file is larger than the upload limit of ${formatBytes(maxBytes)}.`);
+    return sendProblem(req, res, 413, `The file is larger than the upload limit of ${formatBytes(maxBytes)}.`);
   }
   const storage = artifactStorage(runtime);
   let result: Received;
@@ -147,10 +81,10 @@ async function upload(runtime: Runtime, resolveIdentity: ResolveIdentity, req: R
       identity.authMethod !== "cookie" || csrfTokenMatches(identity.csrfToken, req.get(CSRF_HEADER) ?? field),
     );
   } catch (error) {
-    if (error instanceof HttpProblem) return fail(req, res, error.status, error.message, hostPage);
+    if (error instanceof HttpProblem) return sendProblem(req, res, error.status, error.message, hostPage);
     if (req.destroyed || req.readableAborted) return; // the client went away; nothing is left behind
     runtime.log.error({ err: error }, "upload failed");
-    return fail(req, res, 500, "The upload failed on the server; nothing was stored. Try again.");
+    return sendProblem(req, res, 500, "The upload failed on the server; nothing was stored. Try again.");
   }
   const id = randomUUID();
   const storedName = `host_${hostId}/${id}.${storedExtension(result.originalName)}`;
@@ -167,7 +101,7 @@ async function upload(runtime: Runtime, resolveIdentity: ResolveIdentity, req: R
       runtime.config,
       user,
       { id, hostId, originalName: result.originalName, storedName, sizeBytes: result.sizeBytes, sha256: result.sha256, contentType: result.contentType },
-      requestInfo(req, res),
+      auth.info,
     );
   } catch (error) {
     // The row did not commit: the file must not stay behind.
@@ -295,20 +229,20 @@ function receiveFile(
 }
 
 async function download(runtime: Runtime, resolveIdentity: ResolveIdentity, req: Request, res: Response) {
-  let auth: { identity: Identity; em: EntityManager };
+  let auth: RouteAuth;
   try {
-    auth = await authorise(runtime, resolveIdentity, req, res, "artifacts.download");
+    auth = await requireRouteCapability(runtime, resolveIdentity, req, res, "artifacts.download");
   } catch (error) {
-    if (error instanceof HttpProblem) return fail(req, res, error.status, error.message);
+    if (error instanceof HttpProblem) return sendProblem(req, res, error.status, error.message);
     throw error;
   }
   const artifact = await findArtifact(auth.em, String(req.params.artifactId));
-  if (!artifact) return fail(req, res, 404, "That artifact does not exist (it may have been deleted).");
+  if (!artifact) return sendProblem(req, res, 404, "That artifact does not exist (it may have been deleted).");
   const storage = artifactStorage(runtime);
   const size = await storage.size(artifact.storedName);
   if (size === null) {
     runtime.log.error({ artifactId: artifact.id }, "artifact file missing");
-    return fail(req, res, 500, "The artifact's file is missing from the store; an admin has been told in the logs.");
+    return sendProblem(req, res, 500, "The artifact's file is missing from the store; an admin has been told in the logs.");
   }
   const etag = `"${artifact.sha256}"`;
   res.setHeader("Content-Type", servedContentType(artifact.contentType));
@@ -345,12 +279,12 @@ async function download(runtime: Runtime, resolveIdentity: ResolveIdentity, req:
   // the same download continuing, so only its first request is audited.
   if (!span || span.start === 0) {
     await recordAuditEvent(auth.em, runtime.config.secret, {
-      actor: auth.identity.user!,
+      actor: auth.user,
       action: "ARTIFACT_DOWNLOADED",
       targetType: "artifact",
       targetId: artifact.id,
       after: { hostId: artifact.hostId, originalName: artifact.originalName, range: rangeHeader ?? null },
-      request: requestInfo(req, res),
+      request: auth.info,
     });
   }
   if (!span) {
@@ -368,21 +302,6 @@ function etagMatches(header: string | undefined, etag: string): boolean {
     const value = candidate.trim().replace(/^W\//, "");
     return value === "*" || (value.length === etag.length && timingSafeEqual(Buffer.from(value), Buffer.from(etag)));
   });
-}
-
-const DRAIN_LIMIT_BYTES = 32 * 1024 * 1024;
-const DRAIN_LIMIT_MS = 5_000;
-
-function drainThenClose(req: Request): void {
-  let drained = 0;
-  const stop = setTimeout(() => req.destroy(), DRAIN_LIMIT_MS);
-  stop.unref();
-  req.on("data", (chunk: Buffer) => {
-    drained += chunk.length;
-    if (drained > DRAIN_LIMIT_BYTES) req.destroy();
-  });
-  req.on("end", () => clearTimeout(stop));
-  req.resume();
 }
 
 function formatBytes(bytes: number): string {

@@ -1,8 +1,5 @@
-import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Request, Response, Router } from "express";
 import express from "express";
-import type { Identity } from "../auth/authenticate";
-import { roleCan } from "../auth/roles";
 import {
   activeAuditFilters,
   AUDIT_CSV_HEADER,
@@ -11,7 +8,8 @@ import {
   auditFiltersFromSearchParams,
   auditJsonLine,
 } from "../services/audit-query.service";
-import { type AuditRequestInfo, recordAuditEvent } from "../services/audit.service";
+import { recordAuditEvent } from "../services/audit.service";
+import { HttpProblem, requireRouteCapability, type ResolveIdentity, type RouteAuth, sendProblem } from "./route-guard";
 import type { Runtime } from "./runtime";
 
 /**
@@ -20,8 +18,6 @@ import type { Runtime } from "./runtime";
  * with backpressure (see ADR 010: streaming routes are served by Express, not Remix). Same
  * authorization as `audit.list`; the export is audited before its first byte.
  */
-type ResolveIdentity = (req: Request, res: Response, em: EntityManager, info: AuditRequestInfo) => Promise<Identity>;
-
 const FORMATS = {
   csv: { contentType: "text/csv; charset=utf-8", extension: "csv" },
   jsonl: { contentType: "application/x-ndjson", extension: "jsonl" },
@@ -35,44 +31,20 @@ export function auditExportRoute(runtime: Runtime, resolveIdentity: ResolveIdent
   return router;
 }
 
-function requestInfo(req: Request, res: Response): AuditRequestInfo {
-  return { ip: req.ip ?? null, userAgent: req.get("user-agent") ?? null, requestId: (res.locals.requestId as string) ?? null };
-}
-
-/** A browser navigating (a link on /audit) is sent to sign in; a script gets a status it can act on. */
-const isBrowserNavigation = (req: Request) =>
-  !req.get("authorization") && (req.get("accept") ?? "").includes("text/html");
-
 function plain(res: Response, status: number, message: string) {
   res.status(status).setHeader("Cache-Control", "no-store");
   res.type("text/plain").send(`${message}\n`);
 }
 
 async function exportAudit(runtime: Runtime, resolveIdentity: ResolveIdentity, req: Request, res: Response) {
-  const em = runtime.orm.em.fork();
-  const info = requestInfo(req, res);
-  const identity = await resolveIdentity(req, res, em, info);
-  const user = identity.user;
-  if (!user) {
-    if (isBrowserNavigation(req)) {
-      res.redirect(303, `/login?redirectTo=${encodeURIComponent(req.originalUrl)}`);
-      return;
-    }
-    res.setHeader("WWW-Authenticate", "Bearer");
-    return plain(res, 401, "Sign in first: the token is missing, invalid or expired.");
+  let auth: RouteAuth;
+  try {
+    auth = await requireRouteCapability(runtime, resolveIdentity, req, res, "audit.view");
+  } catch (error) {
+    if (error instanceof HttpProblem) return sendProblem(req, res, error.status, error.message);
+    throw error;
   }
-  if (!roleCan(user.role, "audit.view")) {
-    await recordAuditEvent(em.fork(), runtime.config.secret, {
-      actor: user,
-      action: "ACCESS_DENIED",
-      targetType: "route",
-      targetId: "GET /audit/export",
-      outcome: "denied",
-      after: { reason: "audit.view", role: user.role },
-      request: info,
-    });
-    return plain(res, 403, `Your role (${user.role}) cannot export the audit log.`);
-  }
+  const { em, info, user } = auth;
 
   const params = new URL(req.originalUrl, "http://localhost").searchParams;
   const format = params.get("format") ?? "csv";

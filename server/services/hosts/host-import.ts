@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Config } from "../../config";
-import { CsvLimitError, type CsvDelimiter, type HostsCsvRow, parseHostsCsv } from "../../domain/csv/hosts-csv";
+import { CsvLimitError, type CsvDelimiter, type CsvSource, type HostsCsvRow, parseHostsCsv } from "../../domain/csv/hosts-csv";
 import type { HostFields } from "../../domain/hosts/host-fields";
 import { DomainError } from "../../errors";
 import { type AuditActor, type AuditEventInput, type AuditRequestInfo, recordAuditEvent, recordAuditEvents } from "../audit.service";
@@ -38,7 +38,8 @@ const MAX_ERRORS_RETURNED = 10_000;
 const RUN_TTL_HOURS = 24;
 
 export type ImportInput = {
-  content: Buffer;
+  /** The whole file, or a stream of it (an HTTP body): a stream is read once, never held whole. */
+  content: Buffer | AsyncIterable<Buffer>;
   fileName?: string | null;
   delimiter?: CsvDelimiter | "auto";
   dryRun: boolean;
@@ -62,21 +63,22 @@ export async function importHosts(
 ): Promise<ImportResult> {
   const settings = await getSettings(em, config);
   const maxBytes = settings["import.maxBytes"];
-  if (input.content.length > maxBytes) {
+  if (Buffer.isBuffer(input.content) && input.content.length > maxBytes) {
     throw new DomainError(
       "PAYLOAD_TOO_LARGE",
       `The file is ${formatMb(input.content.length)}; the import limit is ${formatMb(maxBytes)}. Split it into smaller files.`,
     );
   }
-  const sha256 = createHash("sha256").update(input.content).digest("hex");
+  const source = new HashingSource(input.content);
   const delimiter = input.delimiter ?? "auto";
   const runId = input.runId ?? randomUUID();
-  const base = { runId, dryRun: input.dryRun, sha256, fileName: input.fileName ?? null };
+  const base = () => ({ runId, dryRun: input.dryRun, sha256: source.sha256(), fileName: input.fileName ?? null });
 
   if (input.dryRun) {
-    const pass = await classifyFile(em, input.content, delimiter, settings["import.maxRows"], maxBytes, null);
+    const pass = await classifyFile(em, source, delimiter, settings["import.maxRows"], maxBytes, null);
+    const sha256 = source.sha256();
     await em.transactional(async (tx) => {
-      await saveRun(tx, actor.id, runId, input, sha256, delimiter, pass);
+      await saveRun(tx, actor.id, runId, input, source.keptBytes(), sha256, delimiter, pass);
       await recordAuditEvent(tx, config.secret, {
         actor,
         action: "HOSTS_IMPORT_CHECKED",
@@ -93,17 +95,17 @@ export async function importHosts(
         request,
       });
     });
-    return { ...base, applied: false, ...pass.summary };
+    return { ...base(), applied: false, ...pass.summary };
   }
 
   try {
     return await em.transactional(async (tx) => {
-      const pass = await classifyFile(tx, input.content, delimiter, settings["import.maxRows"], maxBytes, {
+      const pass = await classifyFile(tx, source, delimiter, settings["import.maxRows"], maxBytes, {
         config,
         actor,
         request,
       });
-      if (pass.summary.errorCount > 0) throw new RolledBack({ ...base, applied: false, ...pass.summary });
+      if (pass.summary.errorCount > 0) throw new RolledBack({ ...base(), applied: false, ...pass.summary });
       await recordAuditEvent(tx, config.secret, {
         actor,
         action: "HOSTS_IMPORTED",
@@ -111,7 +113,7 @@ export async function importHosts(
         targetId: runId,
         after: {
           fileName: input.fileName ?? null,
-          sha256,
+          sha256: source.sha256(),
           created: pass.summary.created,
           updated: pass.summary.updated,
           unchanged: pass.summary.unchanged,
@@ -119,7 +121,7 @@ export async function importHosts(
         },
         request,
       });
-      return { ...base, applied: true, ...pass.summary };
+      return { ...base(), applied: true, ...pass.summary };
     });
   } catch (error) {
     if (error instanceof RolledBack) return error.result;
@@ -135,13 +137,19 @@ export async function applyImportRun(
   runId: string,
   request: AuditRequestInfo,
 ): Promise<ImportResult> {
-  const [run] = await query<{ content: Buffer; file_name: string | null; delimiter: string; applied_at: Date | null }>(
+  const [run] = await query<{ content: Buffer | null; file_name: string | null; delimiter: string; applied_at: Date | null }>(
     em,
     "select content, file_name, delimiter, applied_at from import_runs where id = ? and user_id = ? and expires_at > now()",
     [runId, actor.id],
   );
   if (!run) throw new DomainError("NOT_FOUND", "That import run has expired or is not yours. Upload the file again.");
   if (run.applied_at) throw new DomainError("CONFLICT", "That import was already applied.");
+  if (!run.content) {
+    throw new DomainError(
+      "PRECONDITION_FAILED",
+      "That file was too large to keep for a later apply. Send it again with dryRun false (it is applied all or nothing).",
+    );
+  }
   const result = await importHosts(
     em,
     config,
@@ -189,7 +197,7 @@ type Writer = { config: Config; actor: AuditActor & { id: number }; request: Aud
 
 async function classifyFile(
   em: EntityManager,
-  content: Buffer,
+  content: CsvSource,
   delimiter: CsvDelimiter | "auto",
   maxRows: number,
   maxBytes: number,
@@ -359,6 +367,7 @@ async function saveRun(
   userId: number,
   runId: string,
   input: ImportInput,
+  content: Buffer | null,
   sha256: string,
   delimiter: string,
   pass: Pass,
@@ -368,8 +377,48 @@ async function saveRun(
     em,
     `insert into import_runs (id, user_id, expires_at, file_name, sha256, delimiter, content, summary, errors)
      values (?, ?, now() + make_interval(hours => ?), ?, ?, ?, ?, ?::jsonb, ?::jsonb)`,
-    [runId, userId, RUN_TTL_HOURS, input.fileName ?? null, sha256, delimiter, input.content, JSON.stringify(summary), JSON.stringify(errors)],
+    [runId, userId, RUN_TTL_HOURS, input.fileName ?? null, sha256, delimiter, content, JSON.stringify(summary), JSON.stringify(errors)],
   );
+}
+
+/** Files up to this size are kept with a dry run so it can be applied later by id. */
+const KEEP_FOR_APPLY_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Hands the file to the parser chunk by chunk, hashing on the way, and keeps the bytes
+ * only while they are small enough to store with the run: a large streamed file is read
+ * once and never held whole.
+ */
+class HashingSource implements AsyncIterable<Buffer> {
+  private readonly hash = createHash("sha256");
+  private digest: string | null = null;
+  private kept: Buffer[] | null = [];
+  private keptSize = 0;
+
+  constructor(private readonly content: Buffer | AsyncIterable<Buffer>) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(this.content) ? [this.content] : this.content;
+    for await (const chunk of chunks) {
+      this.hash.update(chunk);
+      if (this.kept) {
+        this.keptSize += chunk.length;
+        if (this.keptSize > KEEP_FOR_APPLY_MAX_BYTES) this.kept = null;
+        else this.kept.push(chunk);
+      }
+      yield chunk;
+    }
+    this.digest = this.hash.digest("hex");
+  }
+
+  /** The file's hash (of what was read, if the parser stopped early on a header error). */
+  sha256(): string {
+    return this.digest ?? this.hash.copy().digest("hex");
+  }
+
+  keptBytes(): Buffer | null {
+    return this.kept ? Buffer.concat(this.kept) : null;
+  }
 }
 
 function formatMb(bytes: number): string {
