@@ -1,7 +1,6 @@
 import {
   type ActionFunctionArgs,
   data,
-  type HeadersFunction,
   type LoaderFunctionArgs,
   type MetaFunction,
   redirect,
@@ -20,18 +19,11 @@ import {
 } from "../components/settings-rules.server";
 import { callerFor, formError, pageError } from "../trpc/caller.server";
 import { requireCapability } from "../utils/guards.server";
+import { noStoreHeaders } from "../utils/headers";
 
 export const meta: MetaFunction = () => [{ title: "Settings · OpsDesk" }];
 
-export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => {
-  const out = new Headers(loaderHeaders);
-  for (const [name, value] of actionHeaders) {
-    if (name === "set-cookie") out.append(name, value);
-    else out.set(name, value);
-  }
-  out.set("Cache-Control", "no-store");
-  return out;
-};
+export const headers = noStoreHeaders;
 
 /** Settings typed as numbers in a friendlier unit than the one stored. */
 const NUMBER_FIELDS = {

@@ -1,7 +1,6 @@
 import {
   type ActionFunctionArgs,
   data,
-  type HeadersFunction,
   type LoaderFunctionArgs,
   type MetaFunction,
   redirect,
@@ -13,20 +12,11 @@ import { DateTime } from "../components/date-time";
 import { CsrfField, Field, FormAlert } from "../components/form-fields";
 import { callerFor, formError, pageError } from "../trpc/caller.server";
 import { requireCapability } from "../utils/guards.server";
+import { noStoreHeaders } from "../utils/headers";
 
 export const meta: MetaFunction = () => [{ title: "Users · OpsDesk" }];
 
-// An action's answer can carry a temporary password.
-// A procedure's headers (Retry-After on a 429 …) are kept.
-export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => {
-  const out = new Headers(loaderHeaders);
-  for (const [name, value] of actionHeaders) {
-    if (name === "set-cookie") out.append(name, value);
-    else out.set(name, value);
-  }
-  out.set("Cache-Control", "no-store");
-  return out;
-};
+export const headers = noStoreHeaders;
 
 /** Messages after a POST/redirect/GET; only these fixed texts can appear from the URL. */
 const NOTICES = {

@@ -1,4 +1,5 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
+import type { AuditRow } from "./audit.service";
 import { z } from "zod";
 import { escapeCsvCell } from "../domain/csv/csv-cell";
 import { DomainError } from "../errors";
@@ -163,23 +164,7 @@ export function cursorStartingAt(id: number): string {
 // ---- The list --------------------------------------------------------------------------
 
 /** An event as procedures return it: every stored field, dates as ISO 8601. */
-export type AuditEventView = {
-  id: number;
-  at: string;
-  actorId: number | null;
-  actorEmail: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  before: unknown;
-  after: unknown;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  outcome: string;
-  prevHash: string;
-  hash: string;
-};
+export type AuditEventView = Omit<AuditRow, "at"> & { at: string };
 
 /**
  * `at` is formatted by PostgreSQL exactly as `Date.toISOString()` would (the hashed
