@@ -1,5 +1,6 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { AuditRow } from "./audit.service";
+import { query } from "./sql";
 import { z } from "zod";
 import { escapeCsvCell } from "../domain/csv/csv-cell";
 import { DomainError } from "../errors";
@@ -235,7 +236,7 @@ export async function listAuditEvents(
 
 // ---- The export ------------------------------------------------------------------------
 
-export const EXPORT_BATCH_SIZE = 5_000;
+export const EXPORT_BATCH_SIZE = 1_000;
 
 /**
  * The filtered events up to `maxId`, oldest first (chain order, so a verifier can walk
@@ -258,7 +259,7 @@ export async function* auditExportBatches(
   const where = whereClause(filters);
   const sql = `select ${SELECT_COLUMNS} from audit_events
     where ${[...where.sql, "id > ?", "id <= ?"].join(" and ")} order by id limit ?`;
-  const fetchAfter = (lastId: number) => em.execute<AuditExportRow[]>(sql, [...where.params, lastId, maxId, batchSize]);
+  const fetchAfter = (lastId: number) => query<AuditExportRow>(em, sql, [...where.params, lastId, maxId, batchSize]);
   let pending: Promise<AuditExportRow[]> | null = fetchAfter(0);
   while (pending) {
     const rows: AuditExportRow[] = await pending;
