@@ -3,12 +3,13 @@ import express from "express";
 import {
   activeAuditFilters,
   AUDIT_CSV_HEADER,
-  auditCsvLine,
+  auditCsvCopySql,
   auditExportBatches,
   auditFiltersFromSearchParams,
   auditJsonLine,
 } from "../services/audit-query.service";
 import { recordAuditEvent } from "../services/audit.service";
+import { copyOut, crlfRowEnds } from "../services/pg-copy";
 import { HttpProblem, requireRouteCapability, type ResolveIdentity, type RouteAuth, sendProblem } from "./route-guard";
 import type { Runtime } from "./runtime";
 
@@ -74,14 +75,26 @@ async function exportAudit(runtime: Runtime, resolveIdentity: ResolveIdentity, r
   res.setHeader("Cache-Control", "no-store");
   res.setHeader("X-Content-Type-Options", "nosniff");
 
-  const line = format === "csv" ? auditCsvLine : auditJsonLine;
+  if (format === "csv") {
+    // PostgreSQL formats the CSV (COPY … TO STDOUT); the app passes bytes on with
+    // backpressure, ending rows with CRLF.
+    res.write(AUDIT_CSV_HEADER);
+    try {
+      await copyOut(em, auditCsvCopySql(em, filters, recorded.id), res, crlfRowEnds());
+      if (!res.destroyed) res.end();
+    } catch (error) {
+      runtime.log.error({ err: error }, "audit export failed mid-stream");
+      res.destroy(error instanceof Error ? error : new Error(String(error)));
+    }
+    return;
+  }
+  const line = auditJsonLine;
   const batches = auditExportBatches(em, filters, recorded.id);
   let clientGone = false;
   res.on("close", () => {
     clientGone = !res.writableFinished;
   });
   try {
-    if (format === "csv") res.write(AUDIT_CSV_HEADER);
     for await (const rows of batches) {
       // One string (and one write) per batch: far fewer syscalls and chunks than a write per row.
       let chunk = "";

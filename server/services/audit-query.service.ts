@@ -270,6 +270,28 @@ export async function* auditExportBatches(
   }
 }
 
+/** The formula guard, in SQL: one `'` before = + - @ tab CR or ' (the same rule as csvText). */
+const guard = (column: string) =>
+  `case when left(${column}, 1) in ('=', '+', '-', '@', chr(9), chr(13), chr(39)) then chr(39) || ${column} else ${column} end`;
+
+/**
+ * The CSV export as one `COPY (SELECT …) TO STDOUT` statement: PostgreSQL formats and
+ * quotes every cell (FORCE_QUOTE: every non-null cell is quoted, so null and "" stay
+ * distinct and ";" is always inside quotes), the app only passes bytes on. Values are
+ * inlined as escaped literals (COPY takes no bind parameters). `before`/`after` are
+ * JSON as PostgreSQL prints it: parse it, then canonicalise, to verify (docs).
+ */
+export function auditCsvCopySql(em: EntityManager, filters: AuditFilters, maxId: number): string {
+  const where = whereClause(filters);
+  const select = `select id, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, actor_id,
+      ${guard("actor_email")}, ${guard("action")}, ${guard("target_type")}, ${guard("target_id")},
+      ${guard("coalesce(before::text, 'null')")}, ${guard("coalesce(after::text, 'null')")},
+      ${guard("ip")}, ${guard("user_agent")}, ${guard("request_id")}, ${guard("outcome")}, prev_hash, hash
+    from audit_events where ${[...where.sql, "id <= ?"].join(" and ")} order by id`;
+  const inlined = em.getKnex().raw(select, [...where.params, maxId] as never[]).toQuery();
+  return `copy (${inlined}) to stdout with (format csv, force_quote *)`;
+}
+
 /** The highest event id now (0 for an empty log). */
 export async function latestAuditId(em: EntityManager): Promise<number> {
   const [row] = await em.execute<{ id: string | null }[]>("select max(id) as id from audit_events");
