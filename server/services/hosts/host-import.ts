@@ -381,8 +381,11 @@ async function saveRun(
   );
 }
 
-/** Files up to this size are kept with a dry run so it can be applied later by id. */
-const KEEP_FOR_APPLY_MAX_BYTES = 32 * 1024 * 1024;
+/**
+ * Files up to this size are kept with a dry run so it can be applied later by id; larger
+ * ones are applied by sending them again with dryRun false (all or nothing either way).
+ */
+const KEEP_FOR_APPLY_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * Hands the file to the parser chunk by chunk, hashing on the way, and keeps the bytes
