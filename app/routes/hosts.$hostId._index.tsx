@@ -11,19 +11,14 @@ import { loadMetricsPanel } from "../components/host-metrics-data.server";
 import { HostMetricsPanel } from "../components/host-metrics-panel";
 import { hostPageSettings } from "../components/host-metrics-settings.server";
 import { SshCopyButton } from "../components/host-ssh-copy";
-import { hostFilterParams, parseHostId } from "../components/host-utils";
+import { hostFilterParams } from "../components/host-utils";
 import { callerFor, formError, pageError } from "../trpc/caller.server";
 import { requireCapability } from "../utils/guards.server";
+import { hostIdOr404 } from "../utils/host-params.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.host.hostname} · Hosts · OpsDesk` : "Host · OpsDesk" },
 ];
-
-function hostIdOr404(raw: string | undefined, request: Request): number {
-  const id = parseHostId(raw);
-  if (id === null) pageError(new TRPCError({ code: "NOT_FOUND", message: "There is no host with this id." }), request);
-  return id;
-}
 
 type SshSection =
   | { ok: true; command: string; template: string; templateSource: "host" | "default" }

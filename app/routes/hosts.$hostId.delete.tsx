@@ -2,19 +2,13 @@ import { type ActionFunctionArgs, data, type LoaderFunctionArgs, type MetaFuncti
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { TRPCError } from "@trpc/server";
 import { CsrfField, FormAlert } from "../components/form-fields";
-import { parseHostId } from "../components/host-utils";
 import { callerFor, formError, pageError } from "../trpc/caller.server";
 import { requireCapability } from "../utils/guards.server";
+import { hostIdOr404 } from "../utils/host-params.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `Delete ${data.host.hostname} · OpsDesk` : "Delete host · OpsDesk" },
 ];
-
-function hostIdOr404(raw: string | undefined, request: Request): number {
-  const id = parseHostId(raw);
-  if (id === null) pageError(new TRPCError({ code: "NOT_FOUND", message: "There is no host with this id." }), request);
-  return id;
-}
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   await requireCapability(request, context, "hosts.write");

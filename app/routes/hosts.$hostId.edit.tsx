@@ -5,19 +5,13 @@ import type { HostView } from "../../server/services/hosts/host-view";
 import { FormAlert } from "../components/form-fields";
 import { HostConflictPanel } from "../components/host-conflict";
 import { HostForm, type HostFormValues, hostFormValuesFrom, hostToFormValues } from "../components/host-form";
-import { parseHostId } from "../components/host-utils";
 import { callerFor, formError, pageError } from "../trpc/caller.server";
 import { requireCapability } from "../utils/guards.server";
+import { hostIdOr404 } from "../utils/host-params.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `Edit ${data.host.hostname} · OpsDesk` : "Edit host · OpsDesk" },
 ];
-
-function hostIdOr404(raw: string | undefined, request: Request): number {
-  const id = parseHostId(raw);
-  if (id === null) pageError(new TRPCError({ code: "NOT_FOUND", message: "There is no host with this id." }), request);
-  return id;
-}
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   await requireCapability(request, context, "hosts.write");

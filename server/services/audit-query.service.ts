@@ -1,5 +1,5 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { AuditRow } from "./audit.service";
+import type { AuditRow, RawAuditRow } from "./audit.service";
 import { query } from "./sql";
 import { z } from "zod";
 import { escapeCsvCell } from "../domain/csv/csv-cell";
@@ -175,23 +175,8 @@ export type AuditEventView = Omit<AuditRow, "at"> & { at: string };
 const SELECT_COLUMNS = `id, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, actor_id, actor_email,
   action, target_type, target_id, before, after, ip, user_agent, request_id, outcome, prev_hash, hash`;
 
-export type AuditExportRow = {
-  id: string;
-  at: string;
-  actor_id: number | null;
-  actor_email: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  before: unknown;
-  after: unknown;
-  ip: string | null;
-  user_agent: string | null;
-  request_id: string | null;
-  outcome: string;
-  prev_hash: string;
-  hash: string;
-};
+/** A raw row as the export query reads it (`at` already formatted, `id` as text). */
+export type AuditExportRow = RawAuditRow & { id: string; at: string };
 
 function toView(row: AuditExportRow): AuditEventView {
   return {
