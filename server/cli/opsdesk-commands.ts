@@ -1,5 +1,5 @@
 import { createWriteStream } from "node:fs";
-import { readFile, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { ParseArgsConfig } from "node:util";
@@ -226,8 +226,9 @@ const hostsImport: Command = {
   positionals: ["file.csv"],
   async run(ctx, values, [file]) {
     const dryRun = flag(values, "dry-run");
-    const csv = await readFile(file!, "utf8");
-    const result = await ctx.client().hosts.importCsv.mutate({ csv, dryRun, fileName: path.basename(file!) });
+    // Streamed as it is on disk (POST /hosts/import.csv): no size limit on this side, and
+    // invalid UTF-8 reaches the server's parser, which reports it by line.
+    const result = await ctx.client().importHostsCsv(file!, { dryRun });
     if (flag(values, "json")) {
       ctx.stdout.write(json(result));
       return result.errorCount > 0 ? EXIT.failed : EXIT.ok;

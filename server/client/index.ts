@@ -144,7 +144,19 @@ export type OpsDeskRouteHelpers = {
   updateMetrics(hostId: number, options?: { signal?: AbortSignal }): Promise<MetricsSnapshot>;
   exportAudit(filters: AuditExportFilters): Promise<StreamedBody>;
   exportHosts(filters?: HostExportFilters): Promise<StreamedBody>;
+  /**
+   * A CSV import streamed from a file (`POST /hosts/import.csv`): the file is never read
+   * whole, and its bytes reach the server's parser as they are (invalid UTF-8 is reported
+   * by line). The result is the one `hosts.importCsv` answers.
+   */
+  importHostsCsv(file: string, options?: { dryRun?: boolean; delimiter?: "auto" | "," | ";" }): Promise<ImportCsvResult>;
 };
+
+export type ImportCsvResult = RouterOutputs["hosts"]["importCsv"];
+
+async function* fileChunks(file: string): AsyncGenerator<Uint8Array, void, undefined> {
+  for await (const chunk of createReadStream(file)) yield chunk as Buffer;
+}
 
 // The helpers share the client object with the routers; a router ever named like a
 // helper would be shadowed, so that is a compile error here rather than a surprise.
@@ -227,6 +239,29 @@ export function createOpsDeskClient(options: OpsDeskClientOptions): OpsDeskClien
   }
 
   const helpers: OpsDeskRouteHelpers = {
+    async importHostsCsv(file, importOptions = {}) {
+      const size = (await stat(file)).size; // a missing file fails here, before any request
+      const query = new URLSearchParams({
+        dryRun: String(importOptions.dryRun ?? true),
+        delimiter: importOptions.delimiter ?? "auto",
+        fileName: path.basename(file),
+      });
+      const routeUrl = `${baseUrl}/hosts/import.csv?${query}`;
+      const headers = { ...baseHeaders(), accept: "application/json", "content-type": "text/csv", "content-length": String(size) };
+      const response = await reach(() =>
+        options.fetch
+          ? options.fetch(routeUrl, {
+              method: "POST",
+              headers,
+              body: toWebStream(fileChunks(file)),
+              duplex: "half",
+            } as RequestInit & { duplex: "half" })
+          : postStream(routeUrl, headers, createReadStream(file)),
+      );
+      if (response.status !== 200) throw await httpErrorFrom(response);
+      return (await response.json()) as ImportCsvResult;
+    },
+
     async uploadArtifact(hostId, file, uploadOptions = {}) {
       let source: Readable | ReadableStream<Uint8Array>;
       let size = uploadOptions.size ?? null;

@@ -276,6 +276,14 @@ describe.skipIf(missing !== null)("the typed client and the opsdesk CLI against 
       expect(items).toHaveLength(0); // all or nothing
     });
 
+    test("hosts import streams the file's bytes as they are: Latin-1 is reported by line", async () => {
+      const csv = path.join(workDir, "latin1-hosts.csv");
+      writeFileSync(csv, Buffer.concat([Buffer.from("hostname,notes\nok.latin1.test,fine\nbad.latin1.test,caf"), Buffer.from([0xe9]), Buffer.from("\n")]));
+      const result = await cli(["hosts", "import", csv, "--dry-run"]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/^ {2}line 3, column notes: .*UTF-8.*$/m);
+    });
+
     test("artifacts upload then download -o gives identical bytes", async () => {
       const content = randomBytes(2 * 1024 * 1024 + 123);
       const source = path.join(workDir, "bundle.tgz");
