@@ -1,8 +1,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { roleCan } from "../../server/auth/roles";
-import { recordAuditEvent } from "../../server/services/audit.service";
-import { exportHostsCsv } from "../../server/services/hosts/host-export";
+import { exportHostsCsv, recordHostsExport } from "../../server/services/hosts/host-export";
 import { HOST_SORTS } from "../../server/services/hosts/host-list";
 import { hostFiltersSchema } from "../../server/trpc/routers/hosts";
 import { redirectToLogin } from "../trpc/caller.server";
@@ -53,16 +52,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     return plain(400, `Invalid filter${issue?.path.length ? ` ${issue.path.join(".")}` : ""}: ${issue?.message ?? "invalid input"}`);
   }
   const { sort, ...filters } = parsed.data;
-  const config = context.runtime.config;
-
-  // Exporting the inventory is a sensitive read: recorded before the first byte goes out.
-  await recordAuditEvent(context.em, config.secret, {
-    actor: { id: user.id, email: user.email },
-    action: "HOSTS_EXPORTED",
-    targetType: "hosts",
-    after: { filters: { ...filters, ...(sort ? { sort } : {}) }, format: "csv" },
-    request: { ip: context.ip, userAgent: context.userAgent, requestId: context.requestId },
-  });
+  await recordHostsExport(
+    context.em,
+    context.runtime.config,
+    { id: user.id, email: user.email },
+    { ...filters, sort },
+    { ip: context.ip, userAgent: context.userAgent, requestId: context.requestId },
+  );
 
   const rows = exportHostsCsv(context.em, { ...filters, sort });
   const encoder = new TextEncoder();

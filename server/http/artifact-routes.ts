@@ -8,9 +8,8 @@ import { CSRF_FIELD, CSRF_HEADER, csrfTokenMatches } from "../auth/csrf";
 import { contentDisposition, sanitiseOriginalName, storedExtension } from "../domain/artifacts/filename";
 import { contentRange, parseRangeHeader, unsatisfiedContentRange } from "../domain/artifacts/range";
 import { servedContentType, SNIFF_HEAD_BYTES, sniffContentType } from "../domain/artifacts/sniff";
-import { findArtifact, recordUpload } from "../services/artifacts/artifacts.service";
+import { findArtifact, recordArtifactDownload, recordUpload } from "../services/artifacts/artifacts.service";
 import type { ArtifactStorage } from "../services/artifacts/storage";
-import { recordAuditEvent } from "../services/audit.service";
 import { getHost } from "../services/hosts/hosts.service";
 import { getSettings } from "../services/settings.service";
 import { DomainError } from "../errors";
@@ -275,17 +274,9 @@ async function download(runtime: Runtime, resolveIdentity: ResolveIdentity, req:
     res.end();
     return;
   }
-  // A download is a sensitive read. A resumed download (a range not starting at 0) is
-  // the same download continuing, so only its first request is audited.
+  // Only a download's first request is audited, not each range of a resume.
   if (!span || span.start === 0) {
-    await recordAuditEvent(auth.em, runtime.config.secret, {
-      actor: auth.user,
-      action: "ARTIFACT_DOWNLOADED",
-      targetType: "artifact",
-      targetId: artifact.id,
-      after: { hostId: artifact.hostId, originalName: artifact.originalName, range: rangeHeader ?? null },
-      request: auth.info,
-    });
+    await recordArtifactDownload(auth.em, runtime.config, auth.user, artifact, rangeHeader ?? null, auth.info);
   }
   if (!span) {
     res.end();

@@ -1,14 +1,13 @@
 import type { Request, Response, Router } from "express";
 import express from "express";
 import {
-  activeAuditFilters,
   AUDIT_CSV_HEADER,
   auditCsvCopySql,
   auditExportBatches,
   auditFiltersFromSearchParams,
   auditJsonLine,
+  recordAuditExport,
 } from "../services/audit-query.service";
-import { recordAuditEvent } from "../services/audit.service";
 import { copyOut, crlfRowEnds } from "../services/pg-copy";
 import { HttpProblem, requireRouteCapability, type ResolveIdentity, type RouteAuth, sendProblem } from "./route-guard";
 import type { Runtime } from "./runtime";
@@ -57,16 +56,7 @@ async function exportAudit(runtime: Runtime, resolveIdentity: ResolveIdentity, r
   }
   const filters = parsed.data;
 
-  // Recorded (and committed) before the first byte: an export that fails midway was still
-  // attempted. Its id bounds the export, so the file ends with this very event when the
-  // filters match it, and events appended meanwhile are not chased.
-  const recorded = await recordAuditEvent(em, runtime.config.secret, {
-    actor: user,
-    action: "AUDIT_EXPORTED",
-    targetType: "audit_events",
-    after: { filters: activeAuditFilters(filters), format },
-    request: info,
-  });
+  const recorded = await recordAuditExport(em, runtime.config.secret, user, filters, format, info);
 
   const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
   res.status(200);

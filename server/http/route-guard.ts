@@ -3,7 +3,7 @@ import type { Request, Response } from "express";
 import type { Identity } from "../auth/authenticate";
 import { type Capability, roleCan } from "../auth/roles";
 import type { SessionUser } from "../auth/session-user";
-import { type AuditRequestInfo, recordAuditEvent } from "../services/audit.service";
+import { type AuditRequestInfo, recordAccessDenied } from "../services/audit.service";
 import type { Runtime } from "./runtime";
 
 /**
@@ -48,13 +48,11 @@ export async function requireRouteCapability(
   const user = identity.user;
   if (!user) throw new HttpProblem(401, "Sign in first: the token is missing, invalid or expired.");
   if (!roleCan(user.role, capability)) {
-    await recordAuditEvent(em.fork(), runtime.config.secret, {
+    await recordAccessDenied(em, runtime.config.secret, {
       actor: user,
-      action: "ACCESS_DENIED",
       targetType: "route",
-      targetId: `${req.method} ${req.route?.path ?? req.path}`,
-      outcome: "denied",
-      after: { reason: capability, role: user.role },
+      target: `${req.method} ${req.route?.path ?? req.path}`,
+      reason: capability,
       request: info,
     });
     throw new HttpProblem(403, `Your role (${user.role}) cannot do this.`);

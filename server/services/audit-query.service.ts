@@ -1,5 +1,5 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { AuditRow, RawAuditRow } from "./audit.service";
+import { type AuditActor, type AuditRequestInfo, type AuditRow, type RawAuditRow, recordAuditEvent } from "./audit.service";
 import { query } from "./sql";
 import { z } from "zod";
 import { escapeCsvCell } from "../domain/csv/csv-cell";
@@ -275,6 +275,28 @@ export function auditCsvCopySql(em: EntityManager, filters: AuditFilters, maxId:
     from audit_events where ${[...where.sql, "id <= ?"].join(" and ")} order by id`;
   const inlined = em.getKnex().raw(select, [...where.params, maxId] as never[]).toQuery();
   return `copy (${inlined}) to stdout with (format csv, force_quote *)`;
+}
+
+/**
+ * Records an export before its first byte (an export that fails midway was still
+ * attempted). The returned id bounds the export: the file ends with this very event when
+ * the filters match it, and events appended meanwhile are not chased.
+ */
+export async function recordAuditExport(
+  em: EntityManager,
+  secret: string,
+  actor: AuditActor,
+  filters: AuditFilters,
+  format: "csv" | "jsonl",
+  request: AuditRequestInfo,
+): Promise<{ id: number }> {
+  return recordAuditEvent(em, secret, {
+    actor,
+    action: "AUDIT_EXPORTED",
+    targetType: "audit_events",
+    after: { filters: activeAuditFilters(filters), format },
+    request,
+  });
 }
 
 /** The highest event id now (0 for an empty log). */

@@ -104,6 +104,32 @@ export async function recordAuditEvent(
   return first!;
 }
 
+/**
+ * A refused authorization, recorded in its own transaction (the request that was refused
+ * changes nothing else): who tried what, and which capability was missing.
+ */
+export async function recordAccessDenied(
+  em: EntityManager,
+  secret: string,
+  denied: {
+    actor: AuditActor & { role?: string | null };
+    targetType: "procedure" | "route";
+    target: string;
+    reason: string;
+    request: AuditRequestInfo | null;
+  },
+): Promise<void> {
+  await recordAuditEvent(em.fork(), secret, {
+    actor: { id: denied.actor.id, email: denied.actor.email },
+    action: "ACCESS_DENIED",
+    targetType: denied.targetType,
+    targetId: denied.target,
+    outcome: "denied",
+    after: { reason: denied.reason, role: denied.actor.role ?? null },
+    request: denied.request,
+  });
+}
+
 const COLUMNS =
   "at, actor_id, actor_email, action, target_type, target_id, before, after, ip, user_agent, request_id, outcome, prev_hash, hash";
 const RECORD_TYPES =

@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { type Capability, roleCan } from "../auth/roles";
 import { DomainError, toTrpcError, zodFieldErrors } from "../errors";
-import { recordAuditEvent } from "../services/audit.service";
+import { recordAccessDenied } from "../services/audit.service";
 import { RateLimitedError, rateLimitHeaders } from "../services/rate-limit.service";
 import type { TrpcContext } from "./context";
 
@@ -46,14 +46,12 @@ const mapDomainErrors = t.middleware(async function mapDomainErrors({ ctx, next,
 export const publicProcedure = t.procedure.use(mapDomainErrors);
 
 /** Records a refused authorization; in its own transaction, since the request fails. */
-async function auditDenied(ctx: TrpcContext, path: string, reason: string) {
-  await recordAuditEvent(ctx.em.fork(), ctx.config.secret, {
-    actor: { id: ctx.user?.id ?? null, email: ctx.user?.email ?? null },
-    action: "ACCESS_DENIED",
+function auditDenied(ctx: TrpcContext, path: string, reason: string) {
+  return recordAccessDenied(ctx.em, ctx.config.secret, {
+    actor: { id: ctx.user?.id ?? null, email: ctx.user?.email ?? null, role: ctx.user?.role },
     targetType: "procedure",
-    targetId: path,
-    outcome: "denied",
-    after: { reason, role: ctx.user?.role ?? null },
+    target: path,
+    reason,
     request: ctx.audit,
   });
 }

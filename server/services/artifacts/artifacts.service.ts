@@ -87,6 +87,28 @@ export async function findArtifact(em: EntityManager, id: string): Promise<(Arti
   return row ? { ...view(row), storedName: row.stored_name } : null;
 }
 
+/**
+ * A download is a sensitive read. A resumed download (a range not starting at 0) is the
+ * same download continuing, so the route records only its first request.
+ */
+export async function recordArtifactDownload(
+  em: EntityManager,
+  config: Config,
+  actor: AuditActor,
+  artifact: Pick<ArtifactView, "id" | "hostId" | "originalName">,
+  range: string | null,
+  request: AuditRequestInfo,
+): Promise<void> {
+  await recordAuditEvent(em, config.secret, {
+    actor,
+    action: "ARTIFACT_DOWNLOADED",
+    targetType: "artifact",
+    targetId: artifact.id,
+    after: { hostId: artifact.hostId, originalName: artifact.originalName, range },
+    request,
+  });
+}
+
 /** Records a stored upload (its file already renamed into place) with its audit event. */
 export async function recordUpload(
   em: EntityManager,

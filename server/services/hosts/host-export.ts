@@ -1,6 +1,8 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { csvLine } from "../../domain/csv/csv-cell";
 import { HOSTS_CSV_COLUMNS, HOSTS_CSV_TAG_SEPARATOR } from "../../domain/csv/hosts-csv";
+import type { Config } from "../../config";
+import { type AuditActor, type AuditRequestInfo, recordAuditEvent } from "../audit.service";
 import type { HostView } from "./host-view";
 import { type HostFilters, type HostSort, listHosts } from "./host-list";
 
@@ -24,4 +26,22 @@ export async function* exportHostsCsv(
 function cellFor(host: HostView, field: keyof HostView): unknown {
   const value = host[field];
   return Array.isArray(value) ? value.join(HOSTS_CSV_TAG_SEPARATOR) : value;
+}
+
+/** Exporting the inventory is a sensitive read: recorded before the first byte goes out. */
+export async function recordHostsExport(
+  em: EntityManager,
+  config: Config,
+  actor: AuditActor,
+  filters: HostFilters & { sort?: HostSort },
+  request: AuditRequestInfo,
+): Promise<void> {
+  const { sort, ...rest } = filters;
+  await recordAuditEvent(em, config.secret, {
+    actor,
+    action: "HOSTS_EXPORTED",
+    targetType: "hosts",
+    after: { filters: { ...rest, ...(sort ? { sort } : {}) }, format: "csv" },
+    request,
+  });
 }
