@@ -3,20 +3,15 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { TRPCError } from "@trpc/server";
 import { CsrfField, FormAlert } from "../components/form-fields";
 import { callerFor, formError, pageError } from "../trpc/caller.server";
-import { requireCapability } from "../utils/guards.server";
-import { hostIdOr404 } from "../utils/host-params.server";
+import { hostIdOr404, loadHostForWrite } from "../utils/host-params.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `Delete ${data.host.hostname} · OpsDesk` : "Delete host · OpsDesk" },
 ];
 
-export async function loader({ request, context, params }: LoaderFunctionArgs) {
-  await requireCapability(request, context, "hosts.write");
-  const id = hostIdOr404(params.hostId, request);
-  const identity = await context.identity();
-  const caller = await callerFor(request, context);
-  const host = await caller.hosts.get({ id }).catch((e) => pageError(e, request));
-  return { host: { id: host.id, hostname: host.hostname, version: host.version }, csrfToken: identity.csrfToken };
+export async function loader(args: LoaderFunctionArgs) {
+  const { host, csrfToken } = await loadHostForWrite(args);
+  return { host: { id: host.id, hostname: host.hostname, version: host.version }, csrfToken };
 }
 
 /** After a conflict, `version` is the stored one (a 409 does not reload the page's data). */

@@ -6,21 +6,13 @@ import { FormAlert } from "../components/form-fields";
 import { HostConflictPanel } from "../components/host-conflict";
 import { HostForm, type HostFormValues, hostFormValuesFrom, hostToFormValues } from "../components/host-form";
 import { callerFor, formError, pageError } from "../trpc/caller.server";
-import { requireCapability } from "../utils/guards.server";
-import { hostIdOr404 } from "../utils/host-params.server";
+import { hostIdOr404, loadHostForWrite } from "../utils/host-params.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `Edit ${data.host.hostname} · OpsDesk` : "Edit host · OpsDesk" },
 ];
 
-export async function loader({ request, context, params }: LoaderFunctionArgs) {
-  await requireCapability(request, context, "hosts.write");
-  const id = hostIdOr404(params.hostId, request);
-  const identity = await context.identity();
-  const caller = await callerFor(request, context);
-  const host = await caller.hosts.get({ id }).catch((e) => pageError(e, request));
-  return { host, csrfToken: identity.csrfToken };
-}
+export const loader = (args: LoaderFunctionArgs) => loadHostForWrite(args);
 
 type ActionResult = {
   error: string;
