@@ -8,7 +8,7 @@ import type { Role } from "../../server/auth/roles";
 import { LocalArtifactStorage } from "../../server/services/artifacts/storage";
 import { type AppServer, startAppServer, trpc } from "../support/app-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
-import { makeUser } from "../support/identity";
+import { signInAs } from "../support/identity";
 
 let db: TestDatabase;
 let app: AppServer;
@@ -21,12 +21,8 @@ beforeAll(async () => {
   app = await startAppServer(db);
   storageRoot = app.runtime.config.artifactStoragePath;
   for (const role of ["admin", "operator", "auditor", "viewer"] as const) {
-    const user = await makeUser(db, app, role);
-    const login = await trpc<{ accessToken: string }>(app.url, "auth.login", {
-      mutation: true,
-      input: { email: user.email, password: user.password },
-    });
-    tokens.set(role, login.data!.accessToken);
+    const login = await signInAs(db, app, role);
+    tokens.set(role, login.accessToken);
   }
   const host = await trpc<{ id: number }>(app.url, "hosts.create", {
     mutation: true,

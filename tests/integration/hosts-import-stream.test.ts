@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type AppServer, startAppServer, trpc } from "../support/app-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
-import { makeUser } from "../support/identity";
+import { signInAs } from "../support/identity";
 
 let db: TestDatabase;
 let app: AppServer;
@@ -12,13 +12,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   app = await startAppServer(db);
   for (const role of ["operator", "viewer"] as const) {
-    const user = await makeUser(db, app, role);
-    const login = await trpc<{ accessToken: string }>(app.url, "auth.login", {
-      mutation: true,
-      input: { email: user.email, password: user.password },
-    });
-    if (role === "operator") operatorToken = login.data!.accessToken;
-    else viewerToken = login.data!.accessToken;
+    const login = await signInAs(db, app, role);
+    if (role === "operator") operatorToken = login.accessToken;
+    else viewerToken = login.accessToken;
   }
 });
 afterAll(async () => {
@@ -79,19 +75,14 @@ describe("POST /hosts/import.csv (streamed body)", () => {
   });
 
   test("a file over the row limit is refused with 413", async () => {
-    await trpc(app.url, "settings.update", { mutation: true, token: operatorToken, input: {} });
     const rows = Array.from({ length: 5 }, (_, i) => `limit-${i}.stream.test`).join("\n");
-    const admin = await makeUser(db, app, "admin");
-    const login = await trpc<{ accessToken: string }>(app.url, "auth.login", {
-      mutation: true,
-      input: { email: admin.email, password: admin.password },
-    });
-    await trpc(app.url, "settings.update", { mutation: true, token: login.data!.accessToken, input: { "import.maxRows": 3 } });
+    const login = await signInAs(db, app, "admin");
+    await trpc(app.url, "settings.update", { mutation: true, token: login.accessToken, input: { "import.maxRows": 3 } });
     try {
       const res = await post(`hostname\n${rows}\n`, "dryRun=true");
       expect(res.status).toBe(413);
     } finally {
-      await trpc(app.url, "settings.update", { mutation: true, token: login.data!.accessToken, input: { "import.maxRows": 200_000 } });
+      await trpc(app.url, "settings.update", { mutation: true, token: login.accessToken, input: { "import.maxRows": 200_000 } });
     }
   });
 });

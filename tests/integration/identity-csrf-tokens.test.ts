@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { updateUser } from "../../server/services/users.service";
 import { type AppServer, startAppServer, trpc } from "../support/app-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
-import { makeUser } from "../support/identity";
+import { makeUser, signInAs } from "../support/identity";
 
 let db: TestDatabase;
 let app: AppServer;
@@ -108,14 +108,10 @@ describe("CSRF protection on cookie sessions", () => {
   });
 
   test("Bearer requests need no CSRF token", async () => {
-    const user = await makeUser(db, app, "viewer");
-    const login = await trpc<{ accessToken: string }>(app.url, "auth.login", {
-      mutation: true,
-      input: { email: user.email, password: user.password },
-    });
+    const login = await signInAs(db, app, "viewer");
     const res = await trpc(app.url, "account.tokens.create", {
       mutation: true,
-      token: login.data!.accessToken,
+      token: login.accessToken,
       input: { name: "script", expiresInDays: 1 },
       headers: { origin: "https://anything.example.org" },
     });
@@ -140,14 +136,11 @@ describe("CORS", () => {
 
 describe("API tokens", () => {
   test("a token acts as its owner with the owner's current role and stops when the owner is disabled", async () => {
-    const user = await makeUser(db, app, "admin");
-    const login = await trpc<{ accessToken: string }>(app.url, "auth.login", {
-      mutation: true,
-      input: { email: user.email, password: user.password },
-    });
+    const login = await signInAs(db, app, "admin");
+    const user = login.user;
     const created = await trpc<{ token: string; id: string }>(app.url, "account.tokens.create", {
       mutation: true,
-      token: login.data!.accessToken,
+      token: login.accessToken,
       input: { name: "script", expiresInDays: 30 },
     });
     const token = created.data!.token;
@@ -165,12 +158,8 @@ describe("API tokens", () => {
   });
 
   test("a revoked token stops working, and the list shows it revoked with a prefix but no secret", async () => {
-    const user = await makeUser(db, app, "viewer");
-    const login = await trpc<{ accessToken: string }>(app.url, "auth.login", {
-      mutation: true,
-      input: { email: user.email, password: user.password },
-    });
-    const access = login.data!.accessToken;
+    const login = await signInAs(db, app, "viewer");
+    const access = login.accessToken;
     const created = await trpc<{ token: string; id: string }>(app.url, "account.tokens.create", {
       mutation: true,
       token: access,
@@ -185,14 +174,10 @@ describe("API tokens", () => {
   });
 
   test("an expiry beyond 365 days is refused", async () => {
-    const user = await makeUser(db, app, "viewer");
-    const login = await trpc<{ accessToken: string }>(app.url, "auth.login", {
-      mutation: true,
-      input: { email: user.email, password: user.password },
-    });
+    const login = await signInAs(db, app, "viewer");
     const res = await trpc(app.url, "account.tokens.create", {
       mutation: true,
-      token: login.data!.accessToken,
+      token: login.accessToken,
       input: { name: "forever", expiresInDays: 366 },
     });
     expect(res.status).toBe(400);

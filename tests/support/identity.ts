@@ -1,7 +1,7 @@
 import { SignJWT } from "jose";
 import type { Role } from "../../server/auth/roles";
 import { createUser } from "../../server/services/users.service";
-import type { AppServer } from "./app-server";
+import { type AppServer, trpc } from "./app-server";
 import type { TestDatabase } from "./database";
 
 let counter = 0;
@@ -37,4 +37,15 @@ export async function forgeJwt(
 export function unsignedJwt(claims: Record<string, unknown>): string {
   const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
   return `${enc({ alg: "none", typ: "access+jwt" })}.${enc(claims)}.`;
+}
+
+/** A user of the role, signed in through `auth.login` as a script would be. */
+export async function signInAs(db: TestDatabase, app: AppServer, role: Role) {
+  const user = await makeUser(db, app, role);
+  const login = await trpc<{ accessToken: string }>(app.url, "auth.login", {
+    mutation: true,
+    input: { email: user.email, password: user.password },
+  });
+  if (!login.data) throw new Error(`sign-in as ${role} failed: ${login.status}`);
+  return { user, accessToken: login.data.accessToken };
 }
