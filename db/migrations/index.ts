@@ -5,6 +5,8 @@ import { Migration20261125020000Hosts } from "./Migration20261125020000Hosts";
 import { Migration20261125030000Metrics } from "./Migration20261125030000Metrics";
 import { Migration20261125040000Artifacts } from "./Migration20261125040000Artifacts";
 import { Migration20261125050000ImportRunsLarge } from "./Migration20261125050000ImportRunsLarge";
+import { Migration20261125060000AuditJsonText } from "./Migration20261125060000AuditJsonText";
+import { Migration20261125070000HostActorsWithoutForeignKeys } from "./Migration20261125070000HostActorsWithoutForeignKeys";
 
 /**
  * Listed explicitly: the server runs from a bundle, where MikroORM cannot discover
@@ -17,4 +19,6 @@ export const migrationsList: MigrationObject[] = [
   { name: "Migration20261125030000Metrics", class: Migration20261125030000Metrics },
   { name: "Migration20261125040000Artifacts", class: Migration20261125040000Artifacts },
   { name: "Migration20261125050000ImportRunsLarge", class: Migration20261125050000ImportRunsLarge },
+  { name: "Migration20261125060000AuditJsonText", class: Migration20261125060000AuditJsonText },
+  { name: "Migration20261125070000HostActorsWithoutForeignKeys", class: Migration20261125070000HostActorsWithoutForeignKeys },
 ];

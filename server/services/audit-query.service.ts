@@ -1,5 +1,6 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { type AuditActor, type AuditRequestInfo, type AuditRow, type RawAuditRow, recordAuditEvent } from "./audit.service";
+import { canonicalJson } from "./audit-encoding";
 import { query } from "./sql";
 import { z } from "zod";
 import { escapeCsvCell } from "../domain/csv/csv-cell";
@@ -346,40 +347,6 @@ function csvText(value: string | null): string {
 const PLAIN_START = /^[^=+\-@\t\r']/;
 const CSV_SPECIAL = /[",;\r\n]/;
 
-const isArrayIndex = (key: string) => /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) <= 4_294_967_294;
-
-/**
- * canonicalJson (audit.service) for the values jsonb gives back — plain JSON: sorted keys,
- * no whitespace — written without the intermediate sorted copy canonicalJson builds, since
- * the export runs it twice per row. The unit test checks both agree.
- */
-export function canonicalJsonValue(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  if (Array.isArray(value)) {
-    let out = "[";
-    for (let i = 0; i < value.length; i++) out += (i ? "," : "") + canonicalJsonValue(value[i] === undefined ? null : value[i]);
-    return `${out}]`;
-  }
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  const record = value as Record<string, unknown>;
-  // canonicalJson's order is that of a JavaScript object built with sorted keys: array-index
-  // keys ("0", "10") come first in numeric order (the engine enumerates them so, and
-  // Object.keys already lists them first), then the other keys sorted.
-  const all = Object.keys(record);
-  let indexKeys = 0;
-  while (indexKeys < all.length && isArrayIndex(all[indexKeys]!)) indexKeys++;
-  const keys = indexKeys === 0 ? all.sort() : all.slice(0, indexKeys).concat(all.slice(indexKeys).sort());
-  let out = "{";
-  let first = true;
-  for (const key of keys) {
-    const item = record[key];
-    if (item === undefined) continue;
-    out += `${first ? "" : ","}${JSON.stringify(key)}:${canonicalJsonValue(item)}`;
-    first = false;
-  }
-  return `${out}}`;
-}
-
 /** One CSV record (CRLF-terminated) for an exported row. */
 export function auditCsvLine(row: AuditExportRow): string {
   return [
@@ -392,8 +359,8 @@ export function auditCsvLine(row: AuditExportRow): string {
     csvText(row.target_id),
     // JSON text: null is `null`, never empty; a JSON value that starts with "-" (a negative
     // number) gets the formula guard like any other text.
-    csvText(canonicalJsonValue(row.before ?? null)),
-    csvText(canonicalJsonValue(row.after ?? null)),
+    csvText(canonicalJson(row.before ?? null)),
+    csvText(canonicalJson(row.after ?? null)),
     csvText(row.ip),
     csvText(row.user_agent),
     csvText(row.request_id),
@@ -406,9 +373,9 @@ export function auditCsvLine(row: AuditExportRow): string {
 /**
  * One JSON Lines record: the same names as the CSV; `before`/`after` as JSON values.
  * Built by hand so the key order is fixed and no intermediate object is made per row;
- * canonicalJsonValue escapes strings exactly as JSON.stringify does.
+ * canonicalJson escapes strings exactly as JSON.stringify does.
  */
 export function auditJsonLine(row: AuditExportRow): string {
   const s = (value: string | null) => (value === null ? "null" : JSON.stringify(value));
-  return `{"id":${Number(row.id)},"at":${s(row.at)},"actor_id":${row.actor_id ?? "null"},"actor_email":${s(row.actor_email)},"action":${s(row.action)},"target_type":${s(row.target_type)},"target_id":${s(row.target_id)},"before":${canonicalJsonValue(row.before ?? null)},"after":${canonicalJsonValue(row.after ?? null)},"ip":${s(row.ip)},"user_agent":${s(row.user_agent)},"request_id":${s(row.request_id)},"outcome":${s(row.outcome)},"prev_hash":${s(row.prev_hash)},"hash":${s(row.hash)}}\n`;
+  return `{"id":${Number(row.id)},"at":${s(row.at)},"actor_id":${row.actor_id ?? "null"},"actor_email":${s(row.actor_email)},"action":${s(row.action)},"target_type":${s(row.target_type)},"target_id":${s(row.target_id)},"before":${canonicalJson(row.before ?? null)},"after":${canonicalJson(row.after ?? null)},"ip":${s(row.ip)},"user_agent":${s(row.user_agent)},"request_id":${s(row.request_id)},"outcome":${s(row.outcome)},"prev_hash":${s(row.prev_hash)},"hash":${s(row.hash)}}\n`;
 }

@@ -1,6 +1,10 @@
-import { createHmac } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
+import { auditContentText, auditHash, canonicalAuditContent, canonicalJson } from "./audit-encoding";
+import { BinaryCopyRows, timestamptzField } from "./pg-binary-copy";
+import { copyIn, type StatementQueue } from "./pg-copy";
 import { query } from "./sql";
+
+export { auditHash, canonicalAuditContent, canonicalJson } from "./audit-encoding";
 
 /**
  * The audit log is a hash chain: each event stores HMAC(secret, prevHash + canonical
@@ -50,47 +54,6 @@ export type AuditRow = {
   hash: string;
 };
 
-/** Content covered by the hash, in a canonical form both writer and verifier build. */
-export function canonicalAuditContent(event: Omit<AuditRow, "id" | "hash">): string {
-  return canonicalJson({
-    at: event.at.toISOString(),
-    actorId: event.actorId,
-    actorEmail: event.actorEmail,
-    action: event.action,
-    targetType: event.targetType,
-    targetId: event.targetId,
-    before: event.before ?? null,
-    after: event.after ?? null,
-    ip: event.ip,
-    userAgent: event.userAgent,
-    requestId: event.requestId,
-    outcome: event.outcome,
-  });
-}
-
-export function auditHash(secret: string, prevHash: string, canonical: string): string {
-  return createHmac("sha256", secret).update(prevHash).update("\n").update(canonical).digest("hex");
-}
-
-/** JSON with object keys sorted at every depth (jsonb does not keep key order). */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value instanceof Date) return value.toISOString();
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
-}
-
 /**
  * Appends one event. Call it with the EntityManager of the transaction that makes the
  * change (`em.transactional(async (tx) => { ...; await recordAuditEvent(tx, secret, e) })`).
@@ -133,12 +96,96 @@ export async function recordAccessDenied(
 const COLUMNS =
   "at, actor_id, actor_email, action, target_type, target_id, before, after, ip, user_agent, request_id, outcome, prev_hash, hash";
 const RECORD_TYPES =
-  "at timestamptz, actor_id integer, actor_email text, action text, target_type text, target_id text, before jsonb, after jsonb, ip text, user_agent text, request_id text, outcome text, prev_hash text, hash text";
+  "at timestamptz, actor_id integer, actor_email text, action text, target_type text, target_id text, before json, after json, ip text, user_agent text, request_id text, outcome text, prev_hash text, hash text";
 const INSERT_BATCH = 1_000;
 
+/** An event ready to append: its columns as stored (before/after as canonical JSON text) and its hash. */
+type ChainedEvent = {
+  actorId: number | null;
+  actorEmail: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  before: string | null;
+  after: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  outcome: string;
+  prevHash: string;
+  hash: string;
+};
+
 /**
- * Appends many events in chain order with one lock and multi-row inserts: bulk changes
- * (a 100,000-row import) audit every host without a round trip per event.
+ * The end of the chain, inside a transaction holding the chain lock: each event appended
+ * through it is hashed over its predecessor. Events of one call share one timestamp.
+ */
+class AuditChain {
+  readonly atIso: string;
+  // JSON of the strings that repeat across a bulk append (actor, action, request): they
+  // are quoted once per chain instead of once per event.
+  private readonly quoted = new Map<string, string>();
+  private readonly quote = (value: string | null): string => {
+    if (value === null) return "null";
+    let json = this.quoted.get(value);
+    if (json === undefined) {
+      json = JSON.stringify(value);
+      if (this.quoted.size < 64) this.quoted.set(value, json);
+    }
+    return json;
+  };
+
+  private constructor(
+    private readonly secret: string,
+    private prevHash: string,
+    readonly at: Date,
+  ) {
+    this.atIso = at.toISOString();
+  }
+
+  /** Takes the chain lock (until the transaction ends) and reads the last hash. */
+  static async open(em: EntityManager, secret: string): Promise<AuditChain> {
+    await em.execute("select pg_advisory_xact_lock(?)", [AUDIT_CHAIN_LOCK]);
+    const [last] = await em.execute<{ hash: string }[]>("select hash from audit_events order by id desc limit 1");
+    return new AuditChain(secret, last?.hash ?? GENESIS_HASH, new Date());
+  }
+
+  next(input: AuditEventInput | PreparedAuditEvent): ChainedEvent {
+    const content = {
+      actorId: input.actor.id,
+      actorEmail: input.actor.email,
+      action: input.action,
+      targetType: input.targetType ?? null,
+      targetId: input.targetId == null ? null : String(input.targetId),
+      ip: input.request?.ip ?? null,
+      userAgent: input.request?.userAgent?.slice(0, 512) ?? null,
+      requestId: input.request?.requestId ?? null,
+      outcome: input.outcome ?? "success",
+    };
+    // Stored as `json` (ADR 013): the column keeps exactly the text that was hashed.
+    const before = input.before === undefined || input.before === null ? null : canonicalJson(input.before);
+    const after = "afterJson" in input ? input.afterJson : input.after === undefined || input.after === null ? null : canonicalJson(input.after);
+    const prevHash = this.prevHash;
+    const text = auditContentText(content, this.atIso, before ?? "null", after ?? "null", this.quote);
+    const hash = auditHash(this.secret, prevHash, text);
+    this.prevHash = hash;
+    return { ...content, before, after, prevHash, hash };
+  }
+}
+
+/**
+ * An event for a bulk append whose `after` is already canonical JSON text (exactly what
+ * canonicalJson gives for the value), written by a caller that serialises many values of
+ * one known shape faster than the generic function can.
+ */
+export type PreparedAuditEvent = Omit<AuditEventInput, "after"> & { afterJson: string | null };
+
+const jsonText = (value: string | number | null) => (value === null ? "null" : JSON.stringify(value));
+
+/**
+ * Appends many events in chain order with one lock and multi-row inserts: several events
+ * of one change (a user and their tokens) without a round trip per event. Bulk writes
+ * (an import's hosts) use AuditBulkAppender.
  */
 export async function recordAuditEvents(
   em: EntityManager,
@@ -149,69 +196,91 @@ export async function recordAuditEvents(
     return em.transactional((tx) => recordAuditEvents(tx, secret, inputs));
   }
   if (inputs.length === 0) return [];
-  await em.execute("select pg_advisory_xact_lock(?)", [AUDIT_CHAIN_LOCK]);
-  const [last] = await em.execute<{ hash: string }[]>("select hash from audit_events order by id desc limit 1");
-  let prevHash = last?.hash ?? GENESIS_HASH;
-  const at = new Date();
+  const chain = await AuditChain.open(em, secret);
   const results: { id: number; hash: string }[] = [];
   for (let start = 0; start < inputs.length; start += INSERT_BATCH) {
-    const rows: Record<string, unknown>[] = [];
-    for (const input of inputs.slice(start, start + INSERT_BATCH)) {
-      const event = toEventRow(input, at, prevHash);
-      const hash = auditHash(secret, prevHash, canonicalAuditContent(event));
-      rows.push({
-        at: event.at.toISOString(),
-        actor_id: event.actorId,
-        actor_email: event.actorEmail,
-        action: event.action,
-        target_type: event.targetType,
-        target_id: event.targetId,
-        before: event.before,
-        after: event.after,
-        ip: event.ip,
-        user_agent: event.userAgent,
-        request_id: event.requestId,
-        outcome: event.outcome,
-        prev_hash: prevHash,
-        hash,
-      });
-      prevHash = hash;
-    }
-    // One JSON parameter per batch: PostgreSQL parses it far faster than 14,000 binds.
+    // One JSON document per batch (PostgreSQL parses it far faster than 14,000 binds),
+    // written by hand so before/after go in as their canonical text.
+    const rows = inputs.slice(start, start + INSERT_BATCH).map((input) => {
+      const e = chain.next(input);
+      return `{"at":${jsonText(chain.atIso)},"actor_id":${jsonText(e.actorId)},"actor_email":${jsonText(e.actorEmail)},"action":${jsonText(e.action)},"target_type":${jsonText(e.targetType)},"target_id":${jsonText(e.targetId)},"before":${e.before ?? "null"},"after":${e.after ?? "null"},"ip":${jsonText(e.ip)},"user_agent":${jsonText(e.userAgent)},"request_id":${jsonText(e.requestId)},"outcome":${jsonText(e.outcome)},"prev_hash":${jsonText(e.prevHash)},"hash":${jsonText(e.hash)}}`;
+    });
     const inserted = await query<{ id: string; hash: string }>(
       em,
       `insert into audit_events (${COLUMNS})
-       select ${COLUMNS} from rows from (jsonb_to_recordset(?::jsonb) as (${RECORD_TYPES})) with ordinality as r(${COLUMNS}, n)
+       select ${COLUMNS} from rows from (json_to_recordset(?::json) as (${RECORD_TYPES})) with ordinality as r(${COLUMNS}, n)
        order by n returning id, hash`,
-      [JSON.stringify(rows)],
+      [`[${rows.join(",")}]`],
     );
     for (const row of inserted) results.push({ id: Number(row.id), hash: row.hash });
   }
   return results;
 }
 
-function toEventRow(input: AuditEventInput, at: Date, prevHash: string): Omit<AuditRow, "id" | "hash"> {
-  return {
-    at,
-    actorId: input.actor.id,
-    actorEmail: input.actor.email,
-    action: input.action,
-    targetType: input.targetType ?? null,
-    targetId: input.targetId == null ? null : String(input.targetId),
-    before: normaliseJson(input.before),
-    after: normaliseJson(input.after),
-    ip: input.request?.ip ?? null,
-    userAgent: input.request?.userAgent?.slice(0, 512) ?? null,
-    requestId: input.request?.requestId ?? null,
-    outcome: input.outcome ?? "success",
-    prevHash,
-  };
-}
+const COPY_SQL = `copy audit_events (${COLUMNS}) from stdin with (format binary)`;
 
-/** Round-trips through JSON so what is hashed is exactly what jsonb will give back. */
-function normaliseJson(value: unknown): unknown {
-  if (value === undefined || value === null) return null;
-  return JSON.parse(canonicalJson(value));
+/**
+ * Appends events by the tens of thousands (an import's per-host events): each call chains
+ * its events in memory and queues one binary COPY of them on the transaction's statement
+ * queue, without waiting, so the caller can prepare the next batch while PostgreSQL
+ * writes this one. The chain lock is held from open() to the end of the transaction;
+ * await every append before anything else writes to the chain.
+ */
+export class AuditBulkAppender {
+  // The binary fields that repeat from event to event (time, actor, action, target type;
+  // then the request's), encoded once and copied while they stay the same.
+  private head: { actor: AuditActor; action: string; targetType: string | null; bytes: Buffer } | null = null;
+  private tail: { request: AuditRequestInfo | null | undefined; outcome: string | undefined; bytes: Buffer } | null = null;
+
+  private constructor(private readonly chain: AuditChain) {}
+
+  static async open(em: EntityManager, secret: string): Promise<AuditBulkAppender> {
+    if (!em.isInTransaction()) throw new Error("AuditBulkAppender needs the change's transaction");
+    return new AuditBulkAppender(await AuditChain.open(em, secret));
+  }
+
+  /**
+   * Chains the events now (in call order) and resolves once PostgreSQL has stored them.
+   * `statements` must run on the connection of the transaction open() was given.
+   */
+  append(statements: StatementQueue, inputs: readonly (AuditEventInput | PreparedAuditEvent)[]): Promise<number> {
+    if (inputs.length === 0) return Promise.resolve(0);
+    const rows = new BinaryCopyRows();
+    for (const input of inputs) {
+      const e = this.chain.next(input);
+      rows
+        .row(14)
+        .encoded(this.headBytes(input, e))
+        .text(e.targetId)
+        .text(e.before)
+        .text(e.after)
+        .encoded(this.tailBytes(input, e))
+        .text(e.prevHash)
+        .text(e.hash);
+    }
+    const data = rows.finish();
+    return statements.run((connection) => copyIn(connection, COPY_SQL, data));
+  }
+
+  /** at, actor_id, actor_email, action, target_type */
+  private headBytes(input: AuditEventInput | PreparedAuditEvent, e: ChainedEvent): Buffer {
+    const head = this.head;
+    if (head && head.actor === input.actor && head.action === e.action && head.targetType === e.targetType) return head.bytes;
+    const bytes = BinaryCopyRows.fields((f) =>
+      f.encoded(timestamptzField(this.chain.at)).int4(e.actorId).text(e.actorEmail).text(e.action).text(e.targetType),
+    );
+    this.head = { actor: input.actor, action: e.action, targetType: e.targetType, bytes };
+    return bytes;
+  }
+
+  /** ip, user_agent, request_id, outcome */
+  private tailBytes(input: AuditEventInput | PreparedAuditEvent, e: ChainedEvent): Buffer {
+    const tail = this.tail;
+    if (tail && tail.request === input.request && tail.outcome === input.outcome) return tail.bytes;
+    const bytes = BinaryCopyRows.fields((f) => f.text(e.ip).text(e.userAgent).text(e.requestId).text(e.outcome));
+    this.tail = { request: input.request, outcome: input.outcome, bytes };
+    return bytes;
+  }
 }
 
 export type VerifyResult = { ok: boolean; checked: number; firstBrokenId: number | null };

@@ -1,5 +1,6 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Writable } from "node:stream";
+import type pg from "pg";
 
 type PgConnection = { query(text: string): void; stream: { pause(): void; resume(): void } };
 type PgClient = { query(submittable: unknown): void };
@@ -100,3 +101,92 @@ export function crlfRowEnds(): (chunk: Buffer) => Buffer {
 }
 
 const CRLF = Buffer.from("\r\n");
+
+/** The connection of the EntityManager's transaction: COPY must run on it to be part of it. */
+export async function transactionConnection(em: EntityManager): Promise<pg.Client> {
+  const trx = em.getTransactionContext<{ client: KnexClient }>();
+  if (!trx) throw new Error("transactionConnection needs an EntityManager inside a transaction");
+  // Knex's transaction client hands out the transaction's own connection.
+  return (await trx.client.acquireConnection()) as unknown as pg.Client;
+}
+
+// The parts of pg's Connection used for COPY FROM STDIN (what pg-copy-streams builds on;
+// @types/pg does not declare them).
+type CopyInConnection = {
+  query: (text: string) => void;
+  sendCopyFromChunk: (chunk: Buffer) => void;
+  endCopyFrom: () => void;
+};
+
+/**
+ * `COPY … FROM STDIN` of data already in memory, on the given client (queued behind its
+ * other queries, like any query). Resolves with the number of rows the server reports.
+ * The caller bounds the data's size (a batch); the socket buffers what the server has
+ * not read yet.
+ */
+export function copyIn(client: pg.Client, copySql: string, data: readonly Buffer[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let rows = 0;
+    let failed: Error | null = null;
+    const submittable = {
+      submit: (connection: CopyInConnection) => connection.query(copySql),
+      handleCopyInResponse: (connection: CopyInConnection) => {
+        for (const chunk of data) {
+          for (let start = 0; start < chunk.length; start += COPY_MESSAGE_BYTES) {
+            connection.sendCopyFromChunk(chunk.subarray(start, start + COPY_MESSAGE_BYTES));
+          }
+        }
+        connection.endCopyFrom();
+      },
+      handleCommandComplete: (message: { text?: string }) => {
+        rows = Number.parseInt(String(message.text ?? "").replace(/^COPY /, ""), 10) || 0;
+      },
+      handleError: (error: Error) => {
+        failed = error;
+        // pg drops a query that failed before its ReadyForQuery; settle now.
+        reject(error);
+      },
+      handleReadyForQuery: () => {
+        if (!failed) resolve(rows);
+      },
+      // Not sent during COPY FROM; present so pg never calls a missing handler.
+      handleRowDescription: () => {},
+      handleDataRow: () => {},
+      handleEmptyQuery: () => {},
+      handlePortalSuspended: () => {},
+      handleCopyData: () => {},
+    };
+    client.query(submittable as unknown as pg.Submittable);
+  });
+}
+
+const COPY_MESSAGE_BYTES = 64 * 1024;
+
+/** Runs `fn` with a pooled connection of its own (outside any transaction), released after. */
+export async function withPooledConnection<T>(em: EntityManager, fn: (connection: pg.Client) => Promise<T>): Promise<T> {
+  const knexClient = em.getKnex().client as unknown as KnexClient;
+  const client = await knexClient.acquireConnection();
+  try {
+    return await fn(client as unknown as pg.Client);
+  } finally {
+    await knexClient.releaseConnection(client);
+  }
+}
+
+/**
+ * Statements for one connection, run one after another in the order they were queued,
+ * without the caller awaiting each: the caller prepares the next batch while PostgreSQL
+ * runs this one. (pg's own queue does the same but is deprecated for this use.) A failed
+ * statement does not stop the queue; in a transaction, the ones after it fail too.
+ */
+export class StatementQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly connection: pg.Client) {}
+
+  run<T>(statement: (connection: pg.Client) => Promise<T>): Promise<T> {
+    const result = this.tail.then(() => statement(this.connection));
+    this.tail = result.catch(() => {});
+    return result;
+  }
+}

@@ -4,6 +4,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import pg from "pg";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../db/embedded-postgres";
+import { copyIn } from "../../server/services/pg-copy";
 import { migrateUp, type Orm, openOrm } from "../../db/orm";
 import { createLogger } from "../../server/logger";
 import { type AppServer, startAppServer } from "../support/app-server";
@@ -108,51 +109,16 @@ export function collectGarbage(): void {
   gcFunction();
 }
 
-// The parts of pg's Connection used for COPY FROM STDIN. They are what pg-copy-streams
-// builds on, but @types/pg does not declare them.
-type CopyConnection = {
-  query: (text: string) => void;
-  sendCopyFromChunk: (chunk: Buffer) => void;
-  endCopyFrom: () => void;
-};
-
 /**
- * `COPY … FROM STDIN` with plain `pg` (pg-copy-streams is not a dependency): a Submittable
- * that answers the server's CopyInResponse with the data, 64 KiB per CopyData message.
- *
+ * `COPY … FROM STDIN` of data in memory (the server's copyIn, 64 KiB per CopyData message).
  * Chosen over `COPY … FROM '/tmp/file.csv'` (or `FROM PROGRAM 'cat …'`) because those are
  * read by the server process: they need superuser or pg_read_server_files, a file the
  * `postgres` user can read, and a server on this machine, so they would fail against a
  * TEST_DATABASE_URL server elsewhere (a container, CI service). FROM STDIN works on any
- * server and carries the rows over the client connection, as the app's inserts are.
+ * server and carries the rows over the client connection, as the app's writes are.
  */
 export function copyFromStdin(client: pg.Client, sql: string, data: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let rows = 0;
-    const submittable = {
-      submit: (connection: unknown) => (connection as CopyConnection).query(sql),
-      handleCopyInResponse: (connection: unknown) => {
-        const con = connection as CopyConnection;
-        for (let start = 0; start < data.length; start += 64 * 1024) {
-          con.sendCopyFromChunk(data.subarray(start, start + 64 * 1024));
-        }
-        con.endCopyFrom();
-      },
-      handleCommandComplete: (message: { text?: string }) => {
-        rows = Number.parseInt(String(message.text ?? "").replace(/^COPY /, ""), 10) || 0;
-      },
-      // pg forgets the query on an error and never calls handleReadyForQuery for it.
-      handleError: (error: Error) => reject(error),
-      handleReadyForQuery: () => resolve(rows),
-      // Not expected during COPY FROM; present so pg never calls a missing handler.
-      handleRowDescription: () => {},
-      handleDataRow: () => {},
-      handleEmptyQuery: () => {},
-      handlePortalSuspended: () => {},
-      handleCopyData: () => {},
-    };
-    client.query(submittable as pg.Submittable);
-  });
+  return copyIn(client, sql, [data]);
 }
 
 export const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;

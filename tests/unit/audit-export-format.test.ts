@@ -1,6 +1,28 @@
 import { describe, expect, test } from "vitest";
-import { type AuditExportRow, auditCsvLine, auditJsonLine, canonicalJsonValue } from "../../server/services/audit-query.service";
-import { canonicalJson } from "../../server/services/audit.service";
+import { canonicalAuditContent, canonicalJson } from "../../server/services/audit-encoding";
+import { type AuditExportRow, auditCsvLine, auditJsonLine } from "../../server/services/audit-query.service";
+
+/**
+ * The canonical form as documented in docs/audit-verification.md, written the simple way:
+ * a copy with keys sorted at every depth, then JSON.stringify. canonicalJson (written for
+ * speed) must always agree with it.
+ */
+function referenceCanonicalJson(value: unknown): string {
+  const sortKeys = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v instanceof Date) return v.toISOString();
+    if (v && typeof v === "object") {
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(v).sort()) {
+        const item = (v as Record<string, unknown>)[key];
+        if (item !== undefined) out[key] = sortKeys(item);
+      }
+      return out;
+    }
+    return v;
+  };
+  return JSON.stringify(sortKeys(value)) ?? "null";
+}
 
 /** The export's fast serialisers must produce exactly what the hash chain was computed over. */
 const VALUES: unknown[] = [
@@ -17,9 +39,9 @@ const VALUES: unknown[] = [
   { b: 1, a: { d: [3, { z: 1, y: null }], c: "x" }, "": "empty key", Z: true, é: false, "10": 1, "9": 2 },
 ];
 
-describe("canonicalJsonValue", () => {
-  test.each(VALUES.map((v) => [JSON.stringify(v), v]))("matches canonicalJson for %s", (_name, value) => {
-    expect(canonicalJsonValue(value)).toBe(canonicalJson(value));
+describe("canonicalJson", () => {
+  test.each(VALUES.map((v) => [JSON.stringify(v), v]))("matches the reference form for %s", (_name, value) => {
+    expect(canonicalJson(value)).toBe(referenceCanonicalJson(value));
   });
 });
 
@@ -58,7 +80,7 @@ describe("export lines", () => {
   });
 });
 
-test("canonicalJsonValue matches canonicalJson on random nested values", () => {
+test("canonicalJson matches the reference form on random nested values", () => {
   const keys = ["a", "B", "10", "9", "0", "4294967295", "01", "é", "", "-1", "1.5"];
   let seed = 42;
   const rand = (n: number) => {
@@ -76,6 +98,34 @@ test("canonicalJsonValue matches canonicalJson on random nested values", () => {
   };
   for (let i = 0; i < 2_000; i++) {
     const v = JSON.parse(JSON.stringify(value(0))) as unknown;
-    expect(canonicalJsonValue(v)).toBe(canonicalJson(v));
+    expect(canonicalJson(v)).toBe(referenceCanonicalJson(v));
+  }
+});
+
+test("an event's hashed content is the reference canonical JSON of its fields", () => {
+  const base = {
+    at: new Date("2026-11-25T10:00:00.123Z"),
+    actorId: 3,
+    actorEmail: "a@b.c",
+    action: "HOST_UPDATED",
+    targetType: "host",
+    targetId: "17",
+    before: { port: 22, tags: ["b", "a"] },
+    after: { port: 2222, tags: ["a"], note: 'quote " é \n' },
+    ip: "::1",
+    userAgent: "curl/8",
+    requestId: "req-1",
+    outcome: "success",
+  };
+  const variants = [
+    base,
+    { ...base, actorId: null, actorEmail: null, targetType: null, targetId: null, ip: null, userAgent: null, requestId: null },
+    { ...base, before: null, after: undefined },
+    { ...base, before: false, after: 0 },
+    { ...base, after: VALUES[VALUES.length - 1] },
+  ];
+  for (const event of variants) {
+    const reference = referenceCanonicalJson({ ...event, at: event.at.toISOString(), before: event.before ?? null, after: event.after ?? null });
+    expect(canonicalAuditContent(event)).toBe(reference);
   }
 });

@@ -2,16 +2,15 @@ import { createHash, randomUUID } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Config } from "../../config";
 import { CsvLimitError, type CsvDelimiter, type CsvSource, type HostsCsvRow, parseHostsCsv } from "../../domain/csv/hosts-csv";
-import type { HostFields } from "../../domain/hosts/host-fields";
 import { DomainError } from "../../errors";
-import { type AuditActor, type AuditEventInput, type AuditRequestInfo, recordAuditEvent, recordAuditEvents } from "../audit.service";
+import { type AuditActor, AuditBulkAppender, type AuditRequestInfo, recordAuditEvent } from "../audit.service";
+import { StatementQueue, transactionConnection, withPooledConnection } from "../pg-copy";
 import { getSettings } from "../settings.service";
 import { query } from "../sql";
-import { AUDITED_FIELDS, type AuditedField, fieldChanges } from "./host-view";
-import { type HostRow, rowToHost } from "./host-list";
+import { type BatchOutcome, classifyBatch, type ImportAction, type ImportWriter, lookUpBatch } from "./host-import-batch";
 
 export type ImportError = { line: number; column: string | null; message: string };
-export type ImportAction = "create" | "update" | "unchanged";
+export type { ImportAction } from "./host-import-batch";
 export type ImportPreviewRow = { line: number; hostname: string; action: ImportAction; changedFields: string[] };
 
 export type ImportResult = {
@@ -32,7 +31,11 @@ export type ImportResult = {
   fileName: string | null;
 };
 
+// Rows per batch, batches in flight at once, rows parsed between turns of the event loop
+// (see classifyFile).
 const BATCH = 1_000;
+const PIPELINE_DEPTH = 4;
+const ROWS_BETWEEN_YIELDS = 200;
 const PREVIEW_ROWS = 500;
 const MAX_ERRORS_RETURNED = 10_000;
 const RUN_TTL_HOURS = 24;
@@ -51,8 +54,9 @@ export type ImportInput = {
  * CSV import. A dry run parses and classifies every row (create / update / unchanged)
  * and reports every error without writing a host; the run (file included) is kept a day
  * so it can be applied later by id. An apply runs the same pass inside one transaction,
- * writing in batches of 1,000 with one audit event per host, and rolls everything back
- * when any error turns up: a file is applied whole or not at all.
+ * writing each batch's hosts and their audit events (one per host) with binary COPY
+ * while the next batch is parsed, and rolls everything back when any error turns up: a
+ * file is applied whole or not at all.
  */
 export async function importHosts(
   em: EntityManager,
@@ -75,7 +79,9 @@ export async function importHosts(
   const base = () => ({ runId, dryRun: input.dryRun, sha256: source.sha256(), fileName: input.fileName ?? null });
 
   if (input.dryRun) {
-    const pass = await classifyFile(em, source, delimiter, settings["import.maxRows"], maxBytes, null);
+    const pass = await withPooledConnection(em, (connection) =>
+      classifyFile(new StatementQueue(connection), source, delimiter, settings["import.maxRows"], maxBytes, null),
+    );
     const sha256 = source.sha256();
     await em.transactional(async (tx) => {
       await saveRun(tx, actor.id, runId, input, source.keptBytes(), sha256, delimiter, pass);
@@ -100,11 +106,9 @@ export async function importHosts(
 
   try {
     return await em.transactional(async (tx) => {
-      const pass = await classifyFile(tx, source, delimiter, settings["import.maxRows"], maxBytes, {
-        config,
-        actor,
-        request,
-      });
+      const writer: ImportWriter = { config, actor, request, audit: await AuditBulkAppender.open(tx, config.secret) };
+      const statements = new StatementQueue(await transactionConnection(tx));
+      const pass = await classifyFile(statements, source, delimiter, settings["import.maxRows"], maxBytes, writer);
       if (pass.summary.errorCount > 0) throw new RolledBack({ ...base(), applied: false, ...pass.summary });
       await recordAuditEvent(tx, config.secret, {
         actor,
@@ -193,15 +197,20 @@ type Pass = {
   >;
 };
 
-type Writer = { config: Config; actor: AuditActor & { id: number }; request: AuditRequestInfo };
-
+/**
+ * Parses the file and hands its rows to processImportBatch in batches. Up to
+ * PIPELINE_DEPTH batches are in flight at once: while PostgreSQL looks up and writes one,
+ * this loop parses the next. Batches are classified in file order (each waits for the one
+ * before), so counts, preview and the audit chain follow the file. After the first error
+ * nothing more is written (the apply will roll back) but every row is still checked.
+ */
 async function classifyFile(
-  em: EntityManager,
+  statements: StatementQueue,
   content: CsvSource,
   delimiter: CsvDelimiter | "auto",
   maxRows: number,
   maxBytes: number,
-  writer: Writer | null,
+  writer: ImportWriter | null,
 ): Promise<Pass> {
   const summary: Pass["summary"] = {
     created: 0,
@@ -212,12 +221,36 @@ async function classifyFile(
     errorCount: 0,
     preview: [],
   };
+  const count = (outcome: BatchOutcome) => {
+    for (const { row, action, changedFields } of outcome.actions) {
+      if (action === "create") summary.created++;
+      else if (action === "update") summary.updated++;
+      else summary.unchanged++;
+      if (summary.preview.length < PREVIEW_ROWS) {
+        summary.preview.push({ line: row.line, hostname: row.fields.hostname, action, changedFields });
+      }
+    }
+  };
+  let classified: Promise<unknown> = Promise.resolve();
+  const inFlight: Promise<void>[] = [];
   let batch: HostsCsvRow[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    await processBatch(em, batch, summary, summary.errorCount === 0 ? writer : null);
+    const rows = batch;
     batch = [];
+    const batchWriter = summary.errorCount === 0 ? writer : null;
+    const lookup = lookUpBatch(statements, rows, batchWriter !== null);
+    const outcome = classified.then(() => lookup).then((found) => classifyBatch(statements, rows, found, batchWriter));
+    classified = outcome.then(count);
+    const entry = classified.then(() => outcome).then((o) => o.written);
+    entry.catch(() => {}); // awaited below, in order; a failure must not go unhandled meanwhile
+    inFlight.push(entry);
+    if (inFlight.length >= PIPELINE_DEPTH) await inFlight.shift();
   };
+  // Parsing never waits on I/O by itself; without a turn of the event loop now and then,
+  // replies from PostgreSQL would wait, and so would the next statements.
+  let sinceYield = 0;
+  const yieldToIo = () => new Promise((resolve) => setImmediate(resolve));
   try {
     for await (const item of parseHostsCsv(content, { delimiter, maxRows, maxBytes })) {
       if (item.kind === "error") {
@@ -230,136 +263,20 @@ async function classifyFile(
       summary.totalRows++;
       batch.push(item);
       if (batch.length >= BATCH) await flush();
+      if (++sinceYield >= ROWS_BETWEEN_YIELDS) {
+        sinceYield = 0;
+        await yieldToIo();
+      }
     }
     await flush();
+    for (const pending of inFlight.splice(0)) await pending;
   } catch (error) {
+    // Settle what is still queued before the transaction is rolled back.
+    await Promise.allSettled(inFlight);
     if (error instanceof CsvLimitError) throw new DomainError("PAYLOAD_TOO_LARGE", error.message);
     throw error;
   }
   return { summary };
-}
-
-async function processBatch(em: EntityManager, rows: HostsCsvRow[], summary: Pass["summary"], writer: Writer | null) {
-  const existing = new Map<string, HostRow>();
-  // Arrays travel as JSON: knex would expand a bound array into a list of parameters.
-  const found = await query<HostRow>(
-    em,
-    "select * from hosts where hostname in (select jsonb_array_elements_text(?::jsonb))",
-    [JSON.stringify(rows.map((r) => r.fields.hostname))],
-  );
-  for (const row of found) existing.set(row.hostname, row);
-
-  const creates: HostFields[] = [];
-  const updates: { id: number; fields: HostFields; before: Record<string, unknown>; after: Record<string, unknown> }[] = [];
-  for (const row of rows) {
-    const current = existing.get(row.fields.hostname);
-    let action: ImportAction;
-    let changedFields: string[] = [];
-    if (!current) {
-      action = "create";
-      summary.created++;
-      creates.push(row.fields);
-    } else {
-      const stored = rowToHost(current) as unknown as Record<AuditedField, unknown>;
-      const merged = { ...row.fields } as Record<string, unknown>;
-      for (const field of AUDITED_FIELDS) {
-        if (!row.presentFields.includes(field)) merged[field] = stored[field];
-      }
-      const changes = fieldChanges(stored, merged as Partial<Record<AuditedField, unknown>>);
-      if (changes) {
-        action = "update";
-        changedFields = Object.keys(changes.after);
-        summary.updated++;
-        updates.push({ id: current.id, fields: merged as HostFields, ...changes });
-      } else {
-        action = "unchanged";
-        summary.unchanged++;
-      }
-    }
-    if (summary.preview.length < PREVIEW_ROWS) {
-      summary.preview.push({ line: row.line, hostname: row.fields.hostname, action, changedFields });
-    }
-  }
-  if (writer) await writeBatch(em, writer, creates, updates);
-}
-
-/**
- * Rows go to PostgreSQL as one JSON document per batch, expanded by jsonb_to_recordset:
- * one statement for 1,000 hosts, and no parameter-count limits.
- */
-const RECORDSET = `jsonb_to_recordset(?::jsonb) as u(hostname text, ip text, port int, ssh_user text, bastion text,
-  ssh_template text, environment text, os text, tags jsonb, prometheus_instance text, notes text)`;
-const TAGS_FROM_JSON = "coalesce(array(select jsonb_array_elements_text(u.tags)), '{}')";
-
-function recordset(rows: HostFields[]): string {
-  return JSON.stringify(
-    rows.map((r) => ({
-      hostname: r.hostname,
-      ip: r.ip,
-      port: r.port,
-      ssh_user: r.sshUser,
-      bastion: r.bastion,
-      ssh_template: r.sshTemplate,
-      environment: r.environment,
-      os: r.os,
-      tags: r.tags,
-      prometheus_instance: r.prometheusInstance,
-      notes: r.notes,
-    })),
-  );
-}
-
-async function writeBatch(
-  em: EntityManager,
-  writer: Writer,
-  creates: HostFields[],
-  updates: { id: number; fields: HostFields; before: Record<string, unknown>; after: Record<string, unknown> }[],
-) {
-  const events: AuditEventInput[] = [];
-  if (creates.length) {
-    const inserted = await query<{ id: number; hostname: string }>(
-      em,
-      `insert into hosts (hostname, ip, port, ssh_user, bastion, ssh_template, environment, os, tags, prometheus_instance, notes, created_by, updated_by)
-       select u.hostname, u.ip, u.port, u.ssh_user, u.bastion, u.ssh_template, u.environment, u.os, ${TAGS_FROM_JSON},
-              u.prometheus_instance, u.notes, ?, ?
-       from ${RECORDSET} returning id, hostname`,
-      [writer.actor.id, writer.actor.id, recordset(creates)],
-    );
-    const byName = new Map(creates.map((c) => [c.hostname, c]));
-    for (const row of inserted) {
-      const fields = byName.get(row.hostname)!;
-      events.push({
-        actor: writer.actor,
-        action: "HOST_CREATED",
-        targetType: "host",
-        targetId: row.id,
-        after: Object.fromEntries(AUDITED_FIELDS.map((f) => [f, fields[f]])),
-        request: writer.request,
-      });
-    }
-  }
-  if (updates.length) {
-    await query(
-      em,
-      `update hosts h set ip = u.ip, port = u.port, ssh_user = u.ssh_user, bastion = u.bastion, ssh_template = u.ssh_template,
-              environment = u.environment, os = u.os, tags = ${TAGS_FROM_JSON}, prometheus_instance = u.prometheus_instance,
-              notes = u.notes, version = h.version + 1, updated_at = now(), updated_by = ?
-       from ${RECORDSET} where h.hostname = u.hostname`,
-      [writer.actor.id, recordset(updates.map((u) => u.fields))],
-    );
-    for (const update of updates) {
-      events.push({
-        actor: writer.actor,
-        action: "HOST_UPDATED",
-        targetType: "host",
-        targetId: update.id,
-        before: update.before,
-        after: { ...update.after, via: "csv-import" },
-        request: writer.request,
-      });
-    }
-  }
-  await recordAuditEvents(em, writer.config.secret, events);
 }
 
 async function saveRun(
