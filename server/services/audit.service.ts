@@ -1,5 +1,6 @@
+import { createSecretKey, type KeyObject } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { auditContentText, auditHash, canonicalAuditContent, canonicalJson } from "./audit-encoding";
+import { auditContentFromParts, auditContentParts, auditHash, auditHashWithKey, canonicalAuditContent, canonicalJson } from "./audit-encoding";
 import { BinaryCopyRows, timestamptzField } from "./pg-binary-copy";
 import { copyIn, type StatementQueue } from "./pg-copy";
 import { query } from "./sql";
@@ -99,19 +100,36 @@ const RECORD_TYPES =
   "at timestamptz, actor_id integer, actor_email text, action text, target_type text, target_id text, before json, after json, ip text, user_agent text, request_id text, outcome text, prev_hash text, hash text";
 const INSERT_BATCH = 1_000;
 
-/** An event ready to append: its columns as stored (before/after as canonical JSON text) and its hash. */
-type ChainedEvent = {
+/**
+ * What events of one kind share: who, what, from where, and the hashed text around the
+ * three values that differ per event (after, before, target id). Built once and reused
+ * while consecutive events share their actor and request objects, action, target type
+ * and outcome, as the thousands of events of one import do.
+ */
+type EventKind = {
+  actor: AuditActor;
+  request: AuditRequestInfo | null | undefined;
   actorId: number | null;
   actorEmail: string | null;
   action: string;
   targetType: string | null;
-  targetId: string | null;
-  before: string | null;
-  after: string | null;
   ip: string | null;
   userAgent: string | null;
   requestId: string | null;
   outcome: string;
+  /** The canonical content around the values of each event (auditContentParts). */
+  text: [string, string, string, string];
+  /** Binary COPY runs of the shared columns, made when first needed (AuditBulkAppender). */
+  copyHead?: Buffer;
+  copyTail?: Buffer;
+};
+
+/** An event ready to append: its kind, its own columns (before/after as canonical JSON text) and its hash. */
+type ChainedEvent = {
+  kind: EventKind;
+  targetId: string | null;
+  before: string | null;
+  after: string | null;
   prevHash: string;
   hash: string;
 };
@@ -122,25 +140,16 @@ type ChainedEvent = {
  */
 class AuditChain {
   readonly atIso: string;
-  // JSON of the strings that repeat across a bulk append (actor, action, request): they
-  // are quoted once per chain instead of once per event.
-  private readonly quoted = new Map<string, string>();
-  private readonly quote = (value: string | null): string => {
-    if (value === null) return "null";
-    let json = this.quoted.get(value);
-    if (json === undefined) {
-      json = JSON.stringify(value);
-      if (this.quoted.size < 64) this.quoted.set(value, json);
-    }
-    return json;
-  };
+  private readonly key: KeyObject;
+  private kind: EventKind | null = null;
 
   private constructor(
-    private readonly secret: string,
+    secret: string,
     private prevHash: string,
     readonly at: Date,
   ) {
     this.atIso = at.toISOString();
+    this.key = createSecretKey(Buffer.from(secret, "utf8"));
   }
 
   /** Takes the chain lock (until the transaction ends) and reads the last hash. */
@@ -151,25 +160,38 @@ class AuditChain {
   }
 
   next(input: AuditEventInput | PreparedAuditEvent): ChainedEvent {
-    const content = {
-      actorId: input.actor.id,
-      actorEmail: input.actor.email,
-      action: input.action,
-      targetType: input.targetType ?? null,
-      targetId: input.targetId == null ? null : String(input.targetId),
-      ip: input.request?.ip ?? null,
-      userAgent: input.request?.userAgent?.slice(0, 512) ?? null,
-      requestId: input.request?.requestId ?? null,
-      outcome: input.outcome ?? "success",
-    };
+    const kind = this.kindOf(input);
+    const targetId = input.targetId == null ? null : String(input.targetId);
     // Stored as `json` (ADR 013): the column keeps exactly the text that was hashed.
     const before = input.before === undefined || input.before === null ? null : canonicalJson(input.before);
     const after = "afterJson" in input ? input.afterJson : input.after === undefined || input.after === null ? null : canonicalJson(input.after);
+    // The same text as canonicalAuditContent (the verifier's), around this kind's cached parts.
+    const text = auditContentFromParts(kind.text, targetId, before ?? "null", after ?? "null");
     const prevHash = this.prevHash;
-    const text = auditContentText(content, this.atIso, before ?? "null", after ?? "null", this.quote);
-    const hash = auditHash(this.secret, prevHash, text);
+    const hash = auditHashWithKey(this.key, prevHash, text);
     this.prevHash = hash;
-    return { ...content, before, after, prevHash, hash };
+    return { kind, targetId, before, after, prevHash, hash };
+  }
+
+  private kindOf(input: AuditEventInput | PreparedAuditEvent): EventKind {
+    const last = this.kind;
+    const targetType = input.targetType ?? null;
+    const outcome = input.outcome ?? "success";
+    if (last && last.actor === input.actor && last.request === input.request && last.action === input.action && last.targetType === targetType && last.outcome === outcome) {
+      return last;
+    }
+    const fields = {
+      actorId: input.actor.id,
+      actorEmail: input.actor.email,
+      action: input.action,
+      targetType,
+      ip: input.request?.ip ?? null,
+      userAgent: input.request?.userAgent?.slice(0, 512) ?? null,
+      requestId: input.request?.requestId ?? null,
+      outcome,
+    };
+    this.kind = { actor: input.actor, request: input.request, ...fields, text: auditContentParts(fields, this.atIso) };
+    return this.kind;
   }
 }
 
@@ -203,7 +225,8 @@ export async function recordAuditEvents(
     // written by hand so before/after go in as their canonical text.
     const rows = inputs.slice(start, start + INSERT_BATCH).map((input) => {
       const e = chain.next(input);
-      return `{"at":${jsonText(chain.atIso)},"actor_id":${jsonText(e.actorId)},"actor_email":${jsonText(e.actorEmail)},"action":${jsonText(e.action)},"target_type":${jsonText(e.targetType)},"target_id":${jsonText(e.targetId)},"before":${e.before ?? "null"},"after":${e.after ?? "null"},"ip":${jsonText(e.ip)},"user_agent":${jsonText(e.userAgent)},"request_id":${jsonText(e.requestId)},"outcome":${jsonText(e.outcome)},"prev_hash":${jsonText(e.prevHash)},"hash":${jsonText(e.hash)}}`;
+      const k = e.kind;
+      return `{"at":${jsonText(chain.atIso)},"actor_id":${jsonText(k.actorId)},"actor_email":${jsonText(k.actorEmail)},"action":${jsonText(k.action)},"target_type":${jsonText(k.targetType)},"target_id":${jsonText(e.targetId)},"before":${e.before ?? "null"},"after":${e.after ?? "null"},"ip":${jsonText(k.ip)},"user_agent":${jsonText(k.userAgent)},"request_id":${jsonText(k.requestId)},"outcome":${jsonText(k.outcome)},"prev_hash":${jsonText(e.prevHash)},"hash":${jsonText(e.hash)}}`;
     });
     const inserted = await query<{ id: string; hash: string }>(
       em,
@@ -227,11 +250,6 @@ const COPY_SQL = `copy audit_events (${COLUMNS}) from stdin with (format binary)
  * await every append before anything else writes to the chain.
  */
 export class AuditBulkAppender {
-  // The binary fields that repeat from event to event (time, actor, action, target type;
-  // then the request's), encoded once and copied while they stay the same.
-  private head: { actor: AuditActor; action: string; targetType: string | null; bytes: Buffer } | null = null;
-  private tail: { request: AuditRequestInfo | null | undefined; outcome: string | undefined; bytes: Buffer } | null = null;
-
   private constructor(private readonly chain: AuditChain) {}
 
   static async open(em: EntityManager, secret: string): Promise<AuditBulkAppender> {
@@ -240,46 +258,33 @@ export class AuditBulkAppender {
   }
 
   /**
-   * Chains the events now (in call order) and resolves once PostgreSQL has stored them.
-   * `statements` must run on the connection of the transaction open() was given.
+   * Chains and encodes the events (letting the event loop turn through `pause`), queues
+   * their COPY, and resolves with `stored`, which settles once PostgreSQL has them. Calls must
+   * not overlap: await one before the next. `statements` must run on the connection of
+   * the transaction open() was given.
    */
-  append(statements: StatementQueue, inputs: readonly (AuditEventInput | PreparedAuditEvent)[]): Promise<number> {
-    if (inputs.length === 0) return Promise.resolve(0);
+  async append(
+    statements: StatementQueue,
+    inputs: readonly (AuditEventInput | PreparedAuditEvent)[],
+    pause: () => Promise<void> | undefined = () => undefined,
+  ): Promise<{ stored: Promise<number> }> {
+    if (inputs.length === 0) return { stored: Promise.resolve(0) };
     const rows = new BinaryCopyRows();
     for (const input of inputs) {
+      await pause();
       const e = this.chain.next(input);
-      rows
-        .row(14)
-        .encoded(this.headBytes(input, e))
-        .text(e.targetId)
-        .text(e.before)
-        .text(e.after)
-        .encoded(this.tailBytes(input, e))
-        .text(e.prevHash)
-        .text(e.hash);
+      const kind = e.kind;
+      // at, actor_id, actor_email, action, target_type
+      kind.copyHead ??= BinaryCopyRows.fields((f) =>
+        f.encoded(timestamptzField(this.chain.at)).int4(kind.actorId).text(kind.actorEmail).text(kind.action).text(kind.targetType),
+      );
+      // ip, user_agent, request_id, outcome
+      kind.copyTail ??= BinaryCopyRows.fields((f) => f.text(kind.ip).text(kind.userAgent).text(kind.requestId).text(kind.outcome));
+      rows.row(14).encoded(kind.copyHead).text(e.targetId).text(e.before).text(e.after).encoded(kind.copyTail).text(e.prevHash).text(e.hash);
     }
     const data = rows.finish();
-    return statements.run((connection) => copyIn(connection, COPY_SQL, data));
-  }
-
-  /** at, actor_id, actor_email, action, target_type */
-  private headBytes(input: AuditEventInput | PreparedAuditEvent, e: ChainedEvent): Buffer {
-    const head = this.head;
-    if (head && head.actor === input.actor && head.action === e.action && head.targetType === e.targetType) return head.bytes;
-    const bytes = BinaryCopyRows.fields((f) =>
-      f.encoded(timestamptzField(this.chain.at)).int4(e.actorId).text(e.actorEmail).text(e.action).text(e.targetType),
-    );
-    this.head = { actor: input.actor, action: e.action, targetType: e.targetType, bytes };
-    return bytes;
-  }
-
-  /** ip, user_agent, request_id, outcome */
-  private tailBytes(input: AuditEventInput | PreparedAuditEvent, e: ChainedEvent): Buffer {
-    const tail = this.tail;
-    if (tail && tail.request === input.request && tail.outcome === input.outcome) return tail.bytes;
-    const bytes = BinaryCopyRows.fields((f) => f.text(e.ip).text(e.userAgent).text(e.requestId).text(e.outcome));
-    this.tail = { request: input.request, outcome: input.outcome, bytes };
-    return bytes;
+    // Wrapped: an awaited promise of a promise would wait for the COPY itself.
+    return { stored: statements.run((connection) => copyIn(connection, COPY_SQL, data)) };
   }
 }
 

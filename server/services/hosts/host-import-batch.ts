@@ -4,6 +4,7 @@ import type { HostFields } from "../../domain/hosts/host-fields";
 import { DomainError } from "../../errors";
 import type { AuditActor, AuditBulkAppender, AuditEventInput, AuditRequestInfo, PreparedAuditEvent } from "../audit.service";
 import { BinaryCopyRows } from "../pg-binary-copy";
+import { periodicYield } from "../event-loop";
 import { copyIn, type StatementQueue } from "../pg-copy";
 import { AUDITED_FIELDS, type AuditedField, fieldChanges } from "./host-view";
 import { type HostRow, rowToHost } from "./host-list";
@@ -18,6 +19,9 @@ import { type HostRow, rowToHost } from "./host-list";
  */
 
 export type ImportAction = "create" | "update" | "unchanged";
+
+// Rows classified or encoded between turns of the event loop (see yieldToEventLoop).
+const ROWS_BETWEEN_YIELDS = 250;
 
 export type BatchOutcome = {
   actions: { row: HostsCsvRow; action: ImportAction; changedFields: string[] }[];
@@ -74,16 +78,18 @@ export async function lookUpBatch(statements: StatementQueue, rows: HostsCsvRow[
 }
 
 /** Classifies the batch's rows and, for an apply, queues their writes. */
-export function classifyBatch(
+export async function classifyBatch(
   statements: StatementQueue,
   rows: HostsCsvRow[],
   { existing, freshIds }: BatchLookup,
   writer: ImportWriter | null,
-): BatchOutcome {
+): Promise<BatchOutcome> {
+  const pause = periodicYield(ROWS_BETWEEN_YIELDS);
   const actions: BatchOutcome["actions"] = [];
   const creates: { id: number; fields: HostFields }[] = [];
   const updates: HostUpdate[] = [];
   for (const row of rows) {
+    await pause();
     const current = existing.get(row.fields.hostname);
     if (!current) {
       actions.push({ row, action: "create", changedFields: [] });
@@ -103,7 +109,8 @@ export function classifyBatch(
       actions.push({ row, action: "unchanged", changedFields: [] });
     }
   }
-  const written = writer ? writeBatch(statements, writer, creates, updates) : Promise.resolve();
+  // Wrapped: an awaited promise of a promise would wait for the writes themselves.
+  const written = writer ? (await queueWrites(statements, writer, creates, updates, pause)).stored : Promise.resolve();
   // Settled by the caller in order; this keeps a failure from being unhandled meanwhile.
   written.catch(() => {});
   return { actions, written };
@@ -120,14 +127,29 @@ const UPDATE_SQL = `update hosts h set ip = u.ip, port = u.port, ssh_user = u.ss
     environment text, os text, tags json, prometheus_instance text, notes text)
   where h.id = u.id`;
 
-/** Queues the batch's statements now; resolves when all are stored. */
-function writeBatch(queue: StatementQueue, writer: ImportWriter, creates: { id: number; fields: HostFields }[], updates: HostUpdate[]) {
+/**
+ * Encodes and queues the batch's statements (the hosts' COPY goes out before the audit
+ * events are encoded); `stored` settles when all are.
+ */
+async function queueWrites(
+  queue: StatementQueue,
+  writer: ImportWriter,
+  creates: { id: number; fields: HostFields }[],
+  updates: HostUpdate[],
+  pause: () => Promise<void> | undefined,
+): Promise<{ stored: Promise<void> }> {
   const statements: Promise<unknown>[] = [];
+  // Each is settled together below; until then a failure must not count as unhandled.
+  const track = (statement: Promise<unknown>) => {
+    statement.catch(() => {});
+    statements.push(statement);
+  };
   const events: (AuditEventInput | PreparedAuditEvent)[] = [];
   const actorId = writer.actor.id;
   if (creates.length > 0) {
     const copy = new BinaryCopyRows();
     for (const { id, fields: f } of creates) {
+      await pause();
       copy
         .row(14)
         .int4(id)
@@ -154,7 +176,7 @@ function writeBatch(queue: StatementQueue, writer: ImportWriter, creates: { id: 
       });
     }
     const data = copy.finish();
-    statements.push(queue.run((c) => copyIn(c, HOSTS_COPY_SQL, data)));
+    track(queue.run((c) => copyIn(c, HOSTS_COPY_SQL, data)));
   }
   if (updates.length > 0) {
     const document = JSON.stringify(
@@ -172,7 +194,7 @@ function writeBatch(queue: StatementQueue, writer: ImportWriter, creates: { id: 
         notes: f.notes,
       })),
     );
-    statements.push(queue.run((c) => c.query(UPDATE_SQL, [actorId, document])));
+    track(queue.run((c) => c.query(UPDATE_SQL, [actorId, document])));
     for (const update of updates) {
       events.push({
         actor: writer.actor,
@@ -185,13 +207,14 @@ function writeBatch(queue: StatementQueue, writer: ImportWriter, creates: { id: 
       });
     }
   }
-  statements.push(writer.audit.append(queue, events));
-  return Promise.all(statements).then(
+  track((await writer.audit.append(queue, events, pause)).stored);
+  const stored = Promise.all(statements).then(
     () => undefined,
     (error: unknown) => {
       throw describeWriteError(error);
     },
   );
+  return { stored };
 }
 
 const quote = (value: string | null) => (value === null ? "null" : JSON.stringify(value));

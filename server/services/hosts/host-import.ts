@@ -5,6 +5,7 @@ import { CsvLimitError, type CsvDelimiter, type CsvSource, type HostsCsvRow, par
 import { DomainError } from "../../errors";
 import { type AuditActor, AuditBulkAppender, type AuditRequestInfo, recordAuditEvent } from "../audit.service";
 import { StatementQueue, transactionConnection, withPooledConnection } from "../pg-copy";
+import { periodicYield } from "../event-loop";
 import { getSettings } from "../settings.service";
 import { query } from "../sql";
 import { type BatchOutcome, classifyBatch, type ImportAction, type ImportWriter, lookUpBatch } from "./host-import-batch";
@@ -33,9 +34,9 @@ export type ImportResult = {
 
 // Rows per batch, batches in flight at once, rows parsed between turns of the event loop
 // (see classifyFile).
-const BATCH = 1_000;
+const BATCH = 4_000;
 const PIPELINE_DEPTH = 4;
-const ROWS_BETWEEN_YIELDS = 200;
+const ROWS_BETWEEN_YIELDS = 100;
 const PREVIEW_ROWS = 500;
 const MAX_ERRORS_RETURNED = 10_000;
 const RUN_TTL_HOURS = 24;
@@ -249,8 +250,7 @@ async function classifyFile(
   };
   // Parsing never waits on I/O by itself; without a turn of the event loop now and then,
   // replies from PostgreSQL would wait, and so would the next statements.
-  let sinceYield = 0;
-  const yieldToIo = () => new Promise((resolve) => setImmediate(resolve));
+  const pause = periodicYield(ROWS_BETWEEN_YIELDS);
   try {
     for await (const item of parseHostsCsv(content, { delimiter, maxRows, maxBytes })) {
       if (item.kind === "error") {
@@ -263,10 +263,7 @@ async function classifyFile(
       summary.totalRows++;
       batch.push(item);
       if (batch.length >= BATCH) await flush();
-      if (++sinceYield >= ROWS_BETWEEN_YIELDS) {
-        sinceYield = 0;
-        await yieldToIo();
-      }
+      await pause();
     }
     await flush();
     for (const pending of inFlight.splice(0)) await pending;
