@@ -271,7 +271,8 @@ export class AuditBulkAppender {
     if (inputs.length === 0) return { stored: Promise.resolve(0) };
     const rows = new BinaryCopyRows();
     for (const input of inputs) {
-      await pause();
+      const turn = pause();
+      if (turn) await turn;
       const e = this.chain.next(input);
       const kind = e.kind;
       // at, actor_id, actor_email, action, target_type

@@ -8,7 +8,11 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Calls yieldToEventLoop once every `every` calls. */
+/**
+ * Calls yieldToEventLoop once every `every` calls, and otherwise returns undefined, so the
+ * caller awaits only real turns (`const turn = pause(); if (turn) await turn;`): an await
+ * of undefined still costs a microtask per row.
+ */
 export function periodicYield(every: number): () => Promise<void> | undefined {
   let count = 0;
   return () => {

@@ -89,7 +89,8 @@ export async function classifyBatch(
   const creates: { id: number; fields: HostFields }[] = [];
   const updates: HostUpdate[] = [];
   for (const row of rows) {
-    await pause();
+    const turn = pause();
+    if (turn) await turn;
     const current = existing.get(row.fields.hostname);
     if (!current) {
       actions.push({ row, action: "create", changedFields: [] });
@@ -149,7 +150,8 @@ async function queueWrites(
   if (creates.length > 0) {
     const copy = new BinaryCopyRows();
     for (const { id, fields: f } of creates) {
-      await pause();
+      const turn = pause();
+      if (turn) await turn;
       copy
         .row(14)
         .int4(id)

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Config } from "../../config";
-import { CsvLimitError, type CsvDelimiter, type CsvSource, type HostsCsvRow, parseHostsCsv } from "../../domain/csv/hosts-csv";
+import { CsvLimitError, type CsvDelimiter, type CsvSource, type HostsCsvRow, parseHostsCsvBatches } from "../../domain/csv/hosts-csv";
 import { DomainError } from "../../errors";
 import { type AuditActor, AuditBulkAppender, type AuditRequestInfo, recordAuditEvent } from "../audit.service";
 import { StatementQueue, transactionConnection, withPooledConnection } from "../pg-copy";
@@ -252,18 +252,21 @@ async function classifyFile(
   // replies from PostgreSQL would wait, and so would the next statements.
   const pause = periodicYield(ROWS_BETWEEN_YIELDS);
   try {
-    for await (const item of parseHostsCsv(content, { delimiter, maxRows, maxBytes })) {
-      if (item.kind === "error") {
-        summary.errorCount++;
-        if (summary.errors.length < MAX_ERRORS_RETURNED) {
-          summary.errors.push({ line: item.line, column: item.column, message: item.message });
+    for await (const items of parseHostsCsvBatches(content, { delimiter, maxRows, maxBytes })) {
+      for (const item of items) {
+        if (item.kind === "error") {
+          summary.errorCount++;
+          if (summary.errors.length < MAX_ERRORS_RETURNED) {
+            summary.errors.push({ line: item.line, column: item.column, message: item.message });
+          }
+          continue;
         }
-        continue;
+        summary.totalRows++;
+        batch.push(item);
+        if (batch.length >= BATCH) await flush();
+        const turn = pause();
+        if (turn) await turn;
       }
-      summary.totalRows++;
-      batch.push(item);
-      if (batch.length >= BATCH) await flush();
-      await pause();
     }
     await flush();
     for (const pending of inFlight.splice(0)) await pending;
