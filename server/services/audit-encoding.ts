@@ -81,6 +81,32 @@ export function auditContentFromParts(parts: readonly [string, string, string, s
   return `${parts[0]}${afterJson}${parts[1]}${beforeJson}${parts[2]}${jsonString(targetId)}${parts[3]}`;
 }
 
+/**
+ * auditHash of auditContentFromParts(…), with the secret as a KeyObject made once per
+ * chain and the text fed to the HMAC piece by piece: the same digest, without building
+ * a string per event.
+ */
+export function auditHashOfParts(
+  key: KeyObject,
+  prevHash: string,
+  parts: readonly [string, string, string, string],
+  targetId: string | null,
+  beforeJson: string,
+  afterJson: string,
+): string {
+  return createHmac("sha256", key)
+    .update(prevHash)
+    .update("\n")
+    .update(parts[0])
+    .update(afterJson)
+    .update(parts[1])
+    .update(beforeJson)
+    .update(parts[2])
+    .update(jsonString(targetId))
+    .update(parts[3])
+    .digest("hex");
+}
+
 /** Content covered by the hash, in the canonical form both writer and verifier build. */
 export function canonicalAuditContent(event: AuditContent): string {
   return auditContentFromParts(
@@ -92,13 +118,5 @@ export function canonicalAuditContent(event: AuditContent): string {
 }
 
 export function auditHash(secret: string, prevHash: string, canonical: string): string {
-  return auditHashWithKey(secret, prevHash, canonical);
-}
-
-/**
- * The same with the secret as a KeyObject, made once per chain: cheaper when an import
- * hashes 100,000 events. One update of the joined text gives the same digest as three.
- */
-export function auditHashWithKey(key: string | KeyObject, prevHash: string, canonical: string): string {
-  return createHmac("sha256", key).update(`${prevHash}\n${canonical}`).digest("hex");
+  return createHmac("sha256", secret).update(`${prevHash}\n${canonical}`).digest("hex");
 }

@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { auditContentFromParts, auditContentParts, auditHash, auditHashWithKey, canonicalAuditContent, canonicalJson } from "./audit-encoding";
+import { auditContentParts, auditHash, auditHashOfParts, canonicalAuditContent, canonicalJson } from "./audit-encoding";
 import { BinaryCopyRows, timestamptzField } from "./pg-binary-copy";
 import { copyIn, type StatementQueue } from "./pg-copy";
 import { query } from "./sql";
@@ -165,10 +165,10 @@ class AuditChain {
     // Stored as `json` (ADR 013): the column keeps exactly the text that was hashed.
     const before = input.before === undefined || input.before === null ? null : canonicalJson(input.before);
     const after = "afterJson" in input ? input.afterJson : input.after === undefined || input.after === null ? null : canonicalJson(input.after);
-    // The same text as canonicalAuditContent (the verifier's), around this kind's cached parts.
-    const text = auditContentFromParts(kind.text, targetId, before ?? "null", after ?? "null");
+    // The hash of the same text as canonicalAuditContent (the verifier's), around this
+    // kind's cached parts.
     const prevHash = this.prevHash;
-    const hash = auditHashWithKey(this.key, prevHash, text);
+    const hash = auditHashOfParts(this.key, prevHash, kind.text, targetId, before ?? "null", after ?? "null");
     this.prevHash = hash;
     return { kind, targetId, before, after, prevHash, hash };
   }
