@@ -1,5 +1,5 @@
 import { checkHostname } from "../hosts/field-rules";
-import { checkHostFields, type HostFieldName, type HostFields } from "../hosts/host-fields";
+import { checkHostFields, type HostFieldName, type HostFields, HostFieldsMemo } from "../hosts/host-fields";
 import { unescapeFormulaGuard } from "./csv-cell";
 import { CsvLimitError } from "./csv-limits";
 import { columnOfField, type HostsCsvHeader, readHostsCsvHeader } from "./hosts-csv-columns";
@@ -30,6 +30,8 @@ export class HostsCsvRecords {
   private rowCount = 0;
   private sawUnreadable = false;
   private readonly firstLineOfHostname = new Map<string, number>();
+  // Rows share their values' checked results (tags arrays included: never modified).
+  private readonly memo = new HostFieldsMemo();
   /** Set when the header makes the rows meaningless (no hostname column). */
   stopped = false;
 
@@ -124,7 +126,7 @@ export class HostsCsvRecords {
       const cell = cells[index];
       if (field && cell.trim() !== "") raw[field] = unescapeFormulaGuard(cell);
     }
-    const parsed = checkHostFields(raw);
+    const parsed = checkHostFields(raw, this.memo);
     if (!parsed.ok) {
       for (const issue of parsed.issues) {
         if (damaged.has(issue.field)) continue;

@@ -85,15 +85,45 @@ export type HostFieldIssue = { field: HostFieldName; message: string };
  */
 export function checkHostFields(
   raw: Partial<Record<HostFieldName, unknown>>,
+  memo?: HostFieldsMemo,
 ): { ok: true; value: HostFields } | { ok: false; issues: HostFieldIssue[] } {
   const value: Record<string, unknown> = {};
   const issues: HostFieldIssue[] = [];
   for (const field of HOST_FIELD_NAMES) {
-    const checked = FIELD_RULES[field](raw[field]);
+    const checked = memo ? memo.check(field, raw[field]) : FIELD_RULES[field](raw[field]);
     if (checked.ok) value[field] = checked.value;
     else issues.push({ field, message: checked.message });
   }
   return issues.length === 0 ? { ok: true, value: value as HostFields } : { ok: false, issues };
+}
+
+// Fields whose values repeat across an inventory (a few bastions, users, environments,
+// systems, tag sets, templates) and whose rules are pure functions of the text.
+const MEMO_FIELDS: ReadonlySet<HostFieldName> = new Set(["port", "sshUser", "bastion", "environment", "os", "tags", "sshTemplate"]);
+const MEMO_ENTRIES_PER_FIELD = 1_024;
+
+/**
+ * Remembers the checked result of repeated text values, for a bulk reader checking
+ * thousands of rows (a CSV import): the rule runs once per distinct value. Results are
+ * shared between rows, so they must not be modified (tags arrays included).
+ */
+export class HostFieldsMemo {
+  private readonly results = new Map<HostFieldName, Map<string, Checked<unknown>>>();
+
+  check(field: HostFieldName, raw: unknown): Checked<unknown> {
+    if (typeof raw !== "string" || !MEMO_FIELDS.has(field)) return FIELD_RULES[field](raw);
+    let known = this.results.get(field);
+    if (!known) {
+      known = new Map();
+      this.results.set(field, known);
+    }
+    let checked = known.get(raw);
+    if (checked === undefined) {
+      checked = FIELD_RULES[field](raw);
+      if (known.size < MEMO_ENTRIES_PER_FIELD) known.set(raw, checked);
+    }
+    return checked;
+  }
 }
 
 // `unknown().optional()` so a missing key still reaches the rule (which supplies the
