@@ -34,7 +34,16 @@ function postStream(url: string, token: string, chunks: AsyncIterable<Buffer>): 
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const req = httpRequest(
-      { host: target.hostname, port: target.port, path: target.pathname + target.search, method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" } },
+      // A connection of its own (agent: false): a kept-alive one from an earlier upload may
+      // have been closed by the server while this process was busy, and reusing it fails.
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method: "POST",
+        agent: false,
+        headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" },
+      },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
@@ -42,9 +51,14 @@ function postStream(url: string, token: string, chunks: AsyncIterable<Buffer>): 
           body += c;
         });
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on("error", () => resolve({ status: res.statusCode ?? 0, body }));
+        answered = { status: res.statusCode ?? 0, body };
       },
     );
-    req.on("error", reject);
+    // A server that refuses a body (413, 401) answers early and then closes the
+    // connection while the body is still being sent: report its answer, not the reset.
+    let answered: { status: number; body: string } | null = null;
+    req.on("error", (error) => (answered ? setTimeout(() => resolve(answered!), 100) : reject(error)));
     void (async () => {
       for await (const chunk of chunks) {
         if (!req.write(chunk)) await new Promise((r) => req.once("drain", r));

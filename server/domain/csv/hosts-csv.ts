@@ -115,6 +115,9 @@ export async function* parseHostsCsvBatches(
       }
       if (items.length > 0) yield items;
       if (records.stopped) return;
+      // While the batch was out, the parser may have filled up again (and announced it
+      // to nobody): read again before waiting, or both sides would wait for ever.
+      if (items.length > 0) continue;
       if (activeParser.errored) throw activeParser.errored;
       if (activeParser.readableEnded || activeParser.destroyed) break;
       await readableOrDone(activeParser);

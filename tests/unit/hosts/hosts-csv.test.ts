@@ -5,6 +5,7 @@ import {
   type HostsCsvItem,
   type HostsCsvOptions,
   parseHostsCsv,
+  parseHostsCsvBatches,
 } from "../../../server/domain/csv/hosts-csv";
 
 const LIMITS = { maxRows: 1000, maxBytes: 1_000_000 };
@@ -500,6 +501,25 @@ describe("limits", () => {
     const csv = Buffer.from("\uFEFFhostname\nweb01\n");
     expect(rowsOf(await collect(csv, { maxBytes: csv.length }))).toHaveLength(1);
   });
+
+  test("a reader that takes its time between batches still gets every row of a streamed file", async () => {
+    // Chunks arrive from I/O while the reader is busy elsewhere: the parser fills up and
+    // announces it before the reader waits again, which must not leave both waiting.
+    const rows = 20_000;
+    async function* network(): AsyncGenerator<Buffer> {
+      yield Buffer.from("hostname,notes\n");
+      for (let start = 0; start < rows; start += 500) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yield Buffer.from(Array.from({ length: 500 }, (_, i) => `host-${start + i}.example,note ${start + i}\n`).join(""));
+      }
+    }
+    let seen = 0;
+    for await (const items of parseHostsCsvBatches(network(), { maxRows: rows, maxBytes: 1e9 })) {
+      seen += items.filter((item) => item.kind === "row").length;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(seen).toBe(rows);
+  }, 20_000);
 
   test("stopping early stops reading the source", async () => {
     const { state, source } = endless();
