@@ -2,6 +2,7 @@ import { checkHostname } from "../hosts/field-rules";
 import { checkHostFields, type HostFieldName, type HostFields, HostFieldsMemo } from "../hosts/host-fields";
 import { unescapeFormulaGuard } from "./csv-cell";
 import { CsvLimitError } from "./csv-limits";
+import { HostnameLines } from "./hostname-lines";
 import { columnOfField, type HostsCsvHeader, readHostsCsvHeader } from "./hosts-csv-columns";
 import type { InvalidUtf8, Utf8LineScanner } from "./utf8-scanner";
 
@@ -29,7 +30,7 @@ export class HostsCsvRecords {
   private nextLine = 1;
   private rowCount = 0;
   private sawUnreadable = false;
-  private readonly firstLineOfHostname = new Map<string, number>();
+  private readonly firstLineOfHostname = new HostnameLines();
   // Rows share their values' checked results (tags arrays included: never modified).
   private readonly memo = new HostFieldsMemo();
   /** Set when the header makes the rows meaningless (no hostname column). */
@@ -145,11 +146,8 @@ export class HostsCsvRecords {
   }
 
   private duplicateError(hostname: string, line: number): HostsCsvError | null {
-    const firstLine = this.firstLineOfHostname.get(hostname);
-    if (firstLine === undefined) {
-      this.firstLineOfHostname.set(hostname, line);
-      return null;
-    }
+    const firstLine = this.firstLineOfHostname.firstLineOrAdd(hostname, line);
+    if (firstLine === undefined) return null;
     return {
       kind: "error",
       line,

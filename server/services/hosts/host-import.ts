@@ -32,10 +32,12 @@ export type ImportResult = {
   fileName: string | null;
 };
 
-// Rows per batch, batches in flight at once, rows parsed between turns of the event loop
-// (see classifyFile).
-const BATCH = 4_000;
-const PIPELINE_DEPTH = 4;
+// Rows per batch and batches in flight at once (see classifyFile). An apply keeps
+// PostgreSQL busy with large batches several deep; a dry run, whose lookups are cheap,
+// keeps few rows in flight, which is what bounds its memory on a file of a million rows.
+const APPLY_PIPELINE = { batch: 4_000, depth: 4 };
+const DRY_RUN_PIPELINE = { batch: 1_000, depth: 2 };
+// Rows parsed between turns of the event loop.
 const ROWS_BETWEEN_YIELDS = 100;
 const PREVIEW_ROWS = 500;
 const MAX_ERRORS_RETURNED = 10_000;
@@ -200,7 +202,7 @@ type Pass = {
 
 /**
  * Parses the file and hands its rows to processImportBatch in batches. Up to
- * PIPELINE_DEPTH batches are in flight at once: while PostgreSQL looks up and writes one,
+ * `depth` batches are in flight at once (APPLY_PIPELINE, DRY_RUN_PIPELINE): while PostgreSQL looks up and writes one,
  * this loop parses the next. Batches are classified in file order (each waits for the one
  * before), so counts, preview and the audit chain follow the file. After the first error
  * nothing more is written (the apply will roll back) but every row is still checked.
@@ -232,6 +234,7 @@ async function classifyFile(
       }
     }
   };
+  const pipeline = writer ? APPLY_PIPELINE : DRY_RUN_PIPELINE;
   let classified: Promise<unknown> = Promise.resolve();
   const inFlight: Promise<void>[] = [];
   let batch: HostsCsvRow[] = [];
@@ -246,7 +249,7 @@ async function classifyFile(
     const entry = classified.then(() => outcome).then((o) => o.written);
     entry.catch(() => {}); // awaited below, in order; a failure must not go unhandled meanwhile
     inFlight.push(entry);
-    if (inFlight.length >= PIPELINE_DEPTH) await inFlight.shift();
+    if (inFlight.length >= pipeline.depth) await inFlight.shift();
   };
   // Parsing never waits on I/O by itself; without a turn of the event loop now and then,
   // replies from PostgreSQL would wait, and so would the next statements.
@@ -263,7 +266,7 @@ async function classifyFile(
         }
         summary.totalRows++;
         batch.push(item);
-        if (batch.length >= BATCH) await flush();
+        if (batch.length >= pipeline.batch) await flush();
         const turn = pause();
         if (turn) await turn;
       }

@@ -1,0 +1,31 @@
+import { expect, test } from "vitest";
+import { HostnameLines } from "../../../server/domain/csv/hostname-lines";
+
+test("remembers the first line of each hostname and answers it for repeats", () => {
+  const seen = new HostnameLines();
+  expect(seen.firstLineOrAdd("web-1.example.com", 2)).toBeUndefined();
+  expect(seen.firstLineOrAdd("web-2.example.com", 3)).toBeUndefined();
+  expect(seen.firstLineOrAdd("web-1.example.com", 9)).toBe(2);
+  expect(seen.firstLineOrAdd("web-1.example.co", 10)).toBeUndefined();
+  expect(seen.firstLineOrAdd("web-1.example.com", 11)).toBe(2);
+  expect(seen.size).toBe(3);
+});
+
+test("agrees with a Map over many hostnames, through every growth of its tables", () => {
+  const seen = new HostnameLines();
+  const reference = new Map<string, number>();
+  let seed = 7;
+  const next = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed;
+  };
+  for (let line = 2; line < 120_000; line++) {
+    // Names from a small space so that many repeat, of varied lengths (1 to 253).
+    const n = next() % 60_000;
+    const hostname = n % 97 === 0 ? `${"a".repeat(200)}-${n}.example` : `h${n.toString(36)}${n % 5 === 0 ? "" : ".example.internal"}`;
+    const expected = reference.get(hostname);
+    if (expected === undefined) reference.set(hostname, line);
+    expect(seen.firstLineOrAdd(hostname, line)).toBe(expected);
+  }
+  expect(seen.size).toBe(reference.size);
+});
