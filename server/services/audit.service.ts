@@ -1,6 +1,14 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
-import { auditContentParts, auditHash, auditHashOfParts, canonicalAuditContent, canonicalJson } from "./audit-encoding";
+import {
+  type AuditContent,
+  type AuditContentFixed,
+  auditContentParts,
+  auditHash,
+  auditHashOfParts,
+  canonicalAuditContent,
+  canonicalJson,
+} from "./audit-encoding";
 import { BinaryCopyRows, timestamptzField } from "./pg-binary-copy";
 import { copyIn, type StatementQueue } from "./pg-copy";
 import { query } from "./sql";
@@ -37,23 +45,7 @@ export type AuditEventInput = {
   request?: AuditRequestInfo | null;
 };
 
-export type AuditRow = {
-  id: number;
-  at: Date;
-  actorId: number | null;
-  actorEmail: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  before: unknown;
-  after: unknown;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  outcome: string;
-  prevHash: string;
-  hash: string;
-};
+export type AuditRow = AuditContent & { id: number; prevHash: string; hash: string };
 
 /**
  * Appends one event. Call it with the EntityManager of the transaction that makes the
@@ -106,17 +98,9 @@ const INSERT_BATCH = 1_000;
  * while consecutive events share their actor and request objects, action, target type
  * and outcome, as the thousands of events of one import do.
  */
-type EventKind = {
+type EventKind = AuditContentFixed & {
   actor: AuditActor;
   request: AuditRequestInfo | null | undefined;
-  actorId: number | null;
-  actorEmail: string | null;
-  action: string;
-  targetType: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  outcome: string;
   /** The canonical content around the values of each event (auditContentParts). */
   text: [string, string, string, string];
   /** Binary COPY runs of the shared columns, made when first needed (AuditBulkAppender). */
@@ -180,7 +164,7 @@ class AuditChain {
     if (last && last.actor === input.actor && last.request === input.request && last.action === input.action && last.targetType === targetType && last.outcome === outcome) {
       return last;
     }
-    const fields = {
+    const fields: AuditContentFixed = {
       actorId: input.actor.id,
       actorEmail: input.actor.email,
       action: input.action,

@@ -13,16 +13,14 @@ type KnexClient = { acquireConnection(): Promise<PgClient>; releaseConnection(cl
  * `transform` may rewrite each chunk (it is called in order, chunks split anywhere).
  * Resolves with the number of rows copied.
  */
-export async function copyOut(
+export function copyOut(
   em: EntityManager,
   copySql: string,
   out: Writable,
   transform: (chunk: Buffer) => Buffer = (chunk) => chunk,
 ): Promise<number> {
-  const knexClient = em.getKnex().client as unknown as KnexClient;
-  const client = await knexClient.acquireConnection();
-  try {
-    return await new Promise<number>((resolve, reject) => {
+  return withPooledConnection(em, (client) =>
+    new Promise<number>((resolve, reject) => {
       let rows = 0;
       let failed: Error | null = null;
       let connection: PgConnection | null = null;
@@ -61,11 +59,9 @@ export async function copyOut(
         handlePortalSuspended() {},
         handleCopyInResponse() {},
       };
-      client.query(submittable);
-    });
-  } finally {
-    await knexClient.releaseConnection(client);
-  }
+      client.query(submittable as unknown as pg.Submittable);
+    }),
+  );
 }
 
 /**
