@@ -201,9 +201,9 @@ type Pass = {
 };
 
 /**
- * Parses the file and hands its rows to processImportBatch in batches. Up to
- * `depth` batches are in flight at once (APPLY_PIPELINE, DRY_RUN_PIPELINE): while PostgreSQL looks up and writes one,
- * this loop parses the next. Batches are classified in file order (each waits for the one
+ * Parses the file and hands its rows in batches to lookUpBatch and classifyBatch. Up to
+ * `depth` batches are in flight at once (APPLY_PIPELINE, DRY_RUN_PIPELINE): while
+ * PostgreSQL looks up and writes one, this loop parses the next. Batches are classified in file order (each waits for the one
  * before), so counts, preview and the audit chain follow the file. After the first error
  * nothing more is written (the apply will roll back) but every row is still checked.
  */
