@@ -169,6 +169,35 @@ describe("imports spanning several batches", () => {
       await other.end();
     }
   });
+  test("a host edited by someone else while the import runs makes it a CONFLICT, and their edit stands", async () => {
+    await op().hosts.importCsv({ csv: `${header}${line("edit", 0)}${line("edit", 1)}`, dryRun: false });
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      // The edit is not committed yet: the import classifies edit-1 against the stored
+      // version, and its UPDATE waits on the row until the edit commits.
+      await other.query("begin");
+      await other.query("update hosts set notes = 'edited meanwhile', version = version + 1 where hostname = 'edit-1.bulk.test'");
+      const csv = `${header}${line("edit", 0)}${line("edit", 1, 2222)}${line("edit", 2)}`;
+      const outcome = op()
+        .hosts.importCsv({ csv, dryRun: false })
+        .then(
+          () => "applied",
+          (error: unknown) => error,
+        );
+      await waitFor(async () => (await count("select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()", [])) > 0);
+      await other.query("commit");
+      const error = await outcome;
+      expect(error).toBeInstanceOf(TRPCError);
+      expect((error as TRPCError).code).toBe("CONFLICT");
+      expect((error as TRPCError).message).toMatch(/run the import again/i);
+      expect(await op().hosts.getByHostname({ hostname: "edit-1.bulk.test" })).toMatchObject({ notes: "edited meanwhile", port: 22, version: 2 });
+      expect(await count("select count(*) as n from hosts where hostname = 'edit-2.bulk.test'", [])).toBe(0);
+      expect(await count("select count(*) as n from audit_events where action = 'HOST_UPDATED' and target_id = (select id::text from hosts where hostname = 'edit-1.bulk.test')", [])).toBe(0);
+    } finally {
+      await other.end();
+    }
+  });
 });
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -36,7 +36,7 @@ export type ImportWriter = {
   audit: AuditBulkAppender;
 };
 
-type HostUpdate = { id: number; fields: HostFields; before: Record<string, unknown>; after: Record<string, unknown> };
+type HostUpdate = { id: number; version: number; fields: HostFields; before: Record<string, unknown>; after: Record<string, unknown> };
 
 /**
  * The hosts named in the batch, one index probe per hostname. Written as a lateral
@@ -108,7 +108,7 @@ export async function classifyBatch(
     const changes = fieldChanges(stored, merged as Partial<Record<AuditedField, unknown>>);
     if (changes) {
       actions.push({ row, action: "update", changedFields: Object.keys(changes.after) });
-      updates.push({ id: current.id, fields: merged as HostFields, ...changes });
+      updates.push({ id: current.id, version: current.version, fields: merged as HostFields, ...changes });
     } else {
       actions.push({ row, action: "unchanged", changedFields: [] });
     }
@@ -127,9 +127,9 @@ const UPDATE_SQL = `update hosts h set ip = u.ip, port = u.port, ssh_user = u.ss
     ssh_template = u.ssh_template, environment = u.environment, os = u.os,
     tags = coalesce(array(select json_array_elements_text(u.tags)), '{}'), prometheus_instance = u.prometheus_instance,
     notes = u.notes, version = h.version + 1, updated_at = now(), updated_by = $1
-  from json_to_recordset($2::json) as u(id int, ip text, port int, ssh_user text, bastion text, ssh_template text,
-    environment text, os text, tags json, prometheus_instance text, notes text)
-  where h.id = u.id`;
+  from json_to_recordset($2::json) as u(id int, version int, ip text, port int, ssh_user text, bastion text,
+    ssh_template text, environment text, os text, tags json, prometheus_instance text, notes text)
+  where h.id = u.id and h.version = u.version`;
 
 /**
  * Encodes and queues the batch's statements (the hosts' COPY goes out before the audit
@@ -185,8 +185,9 @@ async function queueWrites(
   }
   if (updates.length > 0) {
     const document = JSON.stringify(
-      updates.map(({ id, fields: f }) => ({
+      updates.map(({ id, version, fields: f }) => ({
         id,
+        version,
         ip: f.ip,
         port: f.port,
         ssh_user: f.sshUser,
@@ -199,7 +200,14 @@ async function queueWrites(
         notes: f.notes,
       })),
     );
-    track(queue.run((c) => c.query(UPDATE_SQL, [actorId, document])));
+    // Each update names the version it was classified against (looked up outside this
+    // transaction): a host changed or deleted since then is not overwritten.
+    track(
+      queue.run(async (c) => {
+        const { rowCount } = await c.query(UPDATE_SQL, [actorId, document]);
+        if (rowCount !== updates.length) throw changedMeanwhile();
+      }),
+    );
     for (const update of updates) {
       events.push({
         actor: writer.actor,
@@ -247,10 +255,14 @@ export function createdHostJson(f: HostFields): string {
 /** A host created by someone else while the import ran is a conflict to retry, not a crash. */
 function describeWriteError(error: unknown): unknown {
   if ((error as { code?: string }).code === "23505" && String((error as { constraint?: string }).constraint).startsWith("hosts_")) {
-    return new DomainError(
-      "CONFLICT",
-      "Another change added one of these hosts while the import ran; nothing was imported. Run the import again.",
-    );
+    return changedMeanwhile();
   }
   return error;
+}
+
+function changedMeanwhile(): DomainError {
+  return new DomainError(
+    "CONFLICT",
+    "Another change added, edited or deleted one of these hosts while the import ran; nothing was imported. Run the import again.",
+  );
 }

@@ -33,10 +33,12 @@ export type ImportResult = {
 };
 
 // Rows per batch and batches in flight at once (see classifyFile). An apply keeps
-// PostgreSQL busy with large batches several deep; a dry run, whose lookups are cheap,
-// keeps few rows in flight, which is what bounds its memory on a file of a million rows.
-const APPLY_PIPELINE = { batch: 4_000, depth: 4 };
-const DRY_RUN_PIPELINE = { batch: 1_000, depth: 2 };
+// PostgreSQL busy with large batches several deep, after a small first one that gets the
+// database working without waiting for thousands of rows to be parsed; a dry run, whose
+// lookups are cheap, keeps few rows in flight, which is what bounds its memory on a file
+// of a million rows.
+const APPLY_PIPELINE = { firstBatch: 500, batch: 4_000, depth: 4 };
+const DRY_RUN_PIPELINE = { firstBatch: 1_000, batch: 1_000, depth: 2 };
 // Rows parsed between turns of the event loop.
 const ROWS_BETWEEN_YIELDS = 100;
 const PREVIEW_ROWS = 500;
@@ -82,9 +84,10 @@ export async function importHosts(
   const base = () => ({ runId, dryRun: input.dryRun, sha256: source.sha256(), fileName: input.fileName ?? null });
 
   if (input.dryRun) {
-    const pass = await withPooledConnection(em, (connection) =>
-      classifyFile(new StatementQueue(connection), source, delimiter, settings["import.maxRows"], maxBytes, null),
-    );
+    const pass = await withPooledConnection(em, (connection) => {
+      const statements = new StatementQueue(connection);
+      return classifyFile(statements, statements, source, delimiter, settings["import.maxRows"], maxBytes, null);
+    });
     const sha256 = source.sha256();
     await em.transactional(async (tx) => {
       await saveRun(tx, actor.id, runId, input, source.keptBytes(), sha256, delimiter, pass);
@@ -110,8 +113,14 @@ export async function importHosts(
   try {
     return await em.transactional(async (tx) => {
       const writer: ImportWriter = { config, actor, request, audit: await AuditBulkAppender.open(tx, config.secret) };
-      const statements = new StatementQueue(await transactionConnection(tx));
-      const pass = await classifyFile(statements, source, delimiter, settings["import.maxRows"], maxBytes, writer);
+      const writes = new StatementQueue(await transactionConnection(tx));
+      // Lookups run on a second connection, on the database's other core, so the
+      // transaction's connection does nothing but write (ADR 014). They see only
+      // committed hosts, which is all they need: the file has no duplicate hostnames, and
+      // a host changed by someone else meanwhile makes the write fail as a CONFLICT.
+      const pass = await withPooledConnection(em, (connection) =>
+        classifyFile(new StatementQueue(connection), writes, source, delimiter, settings["import.maxRows"], maxBytes, writer),
+      );
       if (pass.summary.errorCount > 0) throw new RolledBack({ ...base(), applied: false, ...pass.summary });
       await recordAuditEvent(tx, config.secret, {
         actor,
@@ -201,14 +210,17 @@ type Pass = {
 };
 
 /**
- * Parses the file and hands its rows in batches to lookUpBatch and classifyBatch. Up to
- * `depth` batches are in flight at once (APPLY_PIPELINE, DRY_RUN_PIPELINE): while
- * PostgreSQL looks up and writes one, this loop parses the next. Batches are classified in file order (each waits for the one
- * before), so counts, preview and the audit chain follow the file. After the first error
- * nothing more is written (the apply will roll back) but every row is still checked.
+ * Parses the file and hands its rows in batches to lookUpBatch (on `lookups`) and
+ * classifyBatch (writing on `writes`; both may be one connection). Up to `depth` batches
+ * are in flight at once (APPLY_PIPELINE, DRY_RUN_PIPELINE): while PostgreSQL looks up and
+ * writes one, this loop parses the next. Batches are classified in file order (each waits
+ * for the one before), so counts, preview and the audit chain follow the file. After the
+ * first error nothing more is written (the apply will roll back) but every row is still
+ * checked.
  */
 async function classifyFile(
-  statements: StatementQueue,
+  lookups: StatementQueue,
+  writes: StatementQueue,
   content: CsvSource,
   delimiter: CsvDelimiter | "auto",
   maxRows: number,
@@ -238,13 +250,15 @@ async function classifyFile(
   let classified: Promise<unknown> = Promise.resolve();
   const inFlight: Promise<void>[] = [];
   let batch: HostsCsvRow[] = [];
+  let batchSize = pipeline.firstBatch;
   const flush = async () => {
     if (batch.length === 0) return;
+    batchSize = pipeline.batch;
     const rows = batch;
     batch = [];
     const batchWriter = summary.errorCount === 0 ? writer : null;
-    const lookup = lookUpBatch(statements, rows, batchWriter !== null);
-    const outcome = classified.then(() => lookup).then((found) => classifyBatch(statements, rows, found, batchWriter));
+    const lookup = lookUpBatch(lookups, rows, batchWriter !== null);
+    const outcome = classified.then(() => lookup).then((found) => classifyBatch(writes, rows, found, batchWriter));
     classified = outcome.then(count);
     const entry = classified.then(() => outcome).then((o) => o.written);
     entry.catch(() => {}); // awaited below, in order; a failure must not go unhandled meanwhile
@@ -266,7 +280,7 @@ async function classifyFile(
         }
         summary.totalRows++;
         batch.push(item);
-        if (batch.length >= pipeline.batch) await flush();
+        if (batch.length >= batchSize) await flush();
         const turn = pause();
         if (turn) await turn;
       }
