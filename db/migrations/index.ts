@@ -7,6 +7,7 @@ import { Migration20261125040000Artifacts } from "./Migration20261125040000Artif
 import { Migration20261125050000ImportRunsLarge } from "./Migration20261125050000ImportRunsLarge";
 import { Migration20261125060000AuditJsonText } from "./Migration20261125060000AuditJsonText";
 import { Migration20261125070000HostActorsWithoutForeignKeys } from "./Migration20261125070000HostActorsWithoutForeignKeys";
+import { Migration20261125080000AuditTargetIndex } from "./Migration20261125080000AuditTargetIndex";
 
 /**
  * Listed explicitly: the server runs from a bundle, where MikroORM cannot discover
@@ -21,4 +22,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "Migration20261125050000ImportRunsLarge", class: Migration20261125050000ImportRunsLarge },
   { name: "Migration20261125060000AuditJsonText", class: Migration20261125060000AuditJsonText },
   { name: "Migration20261125070000HostActorsWithoutForeignKeys", class: Migration20261125070000HostActorsWithoutForeignKeys },
+  { name: "Migration20261125080000AuditTargetIndex", class: Migration20261125080000AuditTargetIndex },
 ];
