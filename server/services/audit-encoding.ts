@@ -1,4 +1,4 @@
-import { createHmac, type KeyObject } from "node:crypto";
+import { createHmac, hash } from "node:crypto";
 
 /**
  * How an audit event becomes the text its hash covers. Shared by the writer (every
@@ -82,30 +82,53 @@ export function auditContentFromParts(parts: readonly [string, string, string, s
 }
 
 /**
- * auditHash of auditContentFromParts(…), with the secret as a KeyObject made once per
- * chain and the text fed to the HMAC piece by piece: the same digest, without building
- * a string per event.
+ * auditHash of auditContentFromParts(…) for many events under one secret: HMAC-SHA256
+ * computed from its definition, H((K ^ opad) || H((K ^ ipad) || text)), as two one-shot
+ * hashes over a buffer reused from event to event. The same digest as createHmac, for
+ * about two thirds of the time: createHmac builds a keyed object and feeds it piece by
+ * piece, which for 100,000 events of an import was the largest part of chaining them.
  */
-export function auditHashOfParts(
-  key: KeyObject,
-  prevHash: string,
-  parts: readonly [string, string, string, string],
-  targetId: string | null,
-  beforeJson: string,
-  afterJson: string,
-): string {
-  return createHmac("sha256", key)
-    .update(prevHash)
-    .update("\n")
-    .update(parts[0])
-    .update(afterJson)
-    .update(parts[1])
-    .update(beforeJson)
-    .update(parts[2])
-    .update(jsonString(targetId))
-    .update(parts[3])
-    .digest("hex");
+export class AuditHasher {
+  private readonly outer = Buffer.alloc(HMAC_BLOCK + SHA256_BYTES);
+  /** The inner pad, then the text of the event being hashed. */
+  private inner = Buffer.alloc(HMAC_BLOCK + 4096);
+
+  constructor(secret: string) {
+    let key = Buffer.from(secret, "utf8");
+    if (key.length > HMAC_BLOCK) key = hash("sha256", key, "buffer");
+    for (let i = 0; i < HMAC_BLOCK; i++) {
+      const byte = key[i] ?? 0;
+      this.inner[i] = byte ^ 0x36;
+      this.outer[i] = byte ^ 0x5c;
+    }
+  }
+
+  hashOfParts(
+    prevHash: string,
+    parts: readonly [string, string, string, string],
+    targetId: string | null,
+    beforeJson: string,
+    afterJson: string,
+  ): string {
+    const text = `${prevHash}\n${parts[0]}${afterJson}${parts[1]}${beforeJson}${parts[2]}${jsonString(targetId)}${parts[3]}`;
+    let room = this.inner.length - HMAC_BLOCK;
+    let length = this.inner.write(text, HMAC_BLOCK, "utf8");
+    // write() stops short of a character that does not fit, so 4 bytes to spare means
+    // the whole text was written.
+    if (length > room - 4) {
+      room = Buffer.byteLength(text, "utf8");
+      const larger = Buffer.alloc(HMAC_BLOCK + room);
+      this.inner.copy(larger, 0, 0, HMAC_BLOCK);
+      this.inner = larger;
+      length = this.inner.write(text, HMAC_BLOCK, "utf8");
+    }
+    hash("sha256", this.inner.subarray(0, HMAC_BLOCK + length), "buffer").copy(this.outer, HMAC_BLOCK);
+    return hash("sha256", this.outer, "hex");
+  }
 }
+
+const HMAC_BLOCK = 64;
+const SHA256_BYTES = 32;
 
 /** Content covered by the hash, in the canonical form both writer and verifier build. */
 export function canonicalAuditContent(event: AuditContent): string {

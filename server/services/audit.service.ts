@@ -1,11 +1,10 @@
-import { createSecretKey, type KeyObject } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import {
   type AuditContent,
   type AuditContentFixed,
   auditContentParts,
   auditHash,
-  auditHashOfParts,
+  AuditHasher,
   canonicalAuditContent,
   canonicalJson,
 } from "./audit-encoding";
@@ -124,7 +123,7 @@ type ChainedEvent = {
  */
 class AuditChain {
   readonly atIso: string;
-  private readonly key: KeyObject;
+  private readonly hasher: AuditHasher;
   private kind: EventKind | null = null;
 
   private constructor(
@@ -133,7 +132,7 @@ class AuditChain {
     readonly at: Date,
   ) {
     this.atIso = at.toISOString();
-    this.key = createSecretKey(Buffer.from(secret, "utf8"));
+    this.hasher = new AuditHasher(secret);
   }
 
   /** Takes the chain lock (until the transaction ends) and reads the last hash. */
@@ -152,7 +151,7 @@ class AuditChain {
     // The hash of the same text as canonicalAuditContent (the verifier's), around this
     // kind's cached parts.
     const prevHash = this.prevHash;
-    const hash = auditHashOfParts(this.key, prevHash, kind.text, targetId, before ?? "null", after ?? "null");
+    const hash = this.hasher.hashOfParts(prevHash, kind.text, targetId, before ?? "null", after ?? "null");
     this.prevHash = hash;
     return { kind, targetId, before, after, prevHash, hash };
   }
