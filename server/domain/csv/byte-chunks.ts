@@ -5,16 +5,39 @@ export type CsvSource = AsyncIterable<Buffer | Uint8Array | string> | Buffer | s
 // Buffer is parsed piece by piece; large enough that per-chunk overhead is negligible.
 const CHUNK_SIZE = 64 * 1024;
 
-/** The source's bytes in chunks of at most 64 KiB (slices, not copies). */
+/**
+ * The source's bytes in chunks of at most 64 KiB: slices of a Buffer, not copies; a
+ * string encoded piece by piece, never as a whole second copy of the file.
+ */
 export async function* byteChunks(source: CsvSource): AsyncGenerator<Buffer, void, undefined> {
-  if (typeof source === "string" || Buffer.isBuffer(source)) {
-    yield* slices(typeof source === "string" ? Buffer.from(source, "utf8") : source);
+  if (typeof source === "string") {
+    yield* stringChunks(source);
+    return;
+  }
+  if (Buffer.isBuffer(source)) {
+    yield* slices(source);
     return;
   }
   for await (const chunk of source) {
-    yield* slices(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : toBuffer(chunk));
+    if (typeof chunk === "string") yield* stringChunks(chunk);
+    else yield* slices(toBuffer(chunk));
   }
 }
+
+/** UTF-8 of a string, encoded in pieces of at most CHUNK_SIZE bytes. */
+export function* stringChunks(text: string): Generator<Buffer> {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, two units, is 4).
+  const unitsPerChunk = Math.floor(CHUNK_SIZE / 3);
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(start + unitsPerChunk, text.length);
+    // Never split a surrogate pair: each half alone would be encoded as U+FFFD.
+    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--;
+    yield Buffer.from(text.slice(start, end), "utf8");
+    start = end;
+  }
+}
+
+const isHighSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdbff;
 
 /** Byte length of a source known up front (a string or Buffer), else null. */
 export function knownSize(source: CsvSource): number | null {

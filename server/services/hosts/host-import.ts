@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Config } from "../../config";
+import { byteChunks, knownSize } from "../../domain/csv/byte-chunks";
 import { CsvLimitError, type CsvDelimiter, type CsvSource, type HostsCsvRow, parseHostsCsvBatches } from "../../domain/csv/hosts-csv";
 import { DomainError } from "../../errors";
 import { type AuditActor, AuditBulkAppender, type AuditRequestInfo, recordAuditEvent } from "../audit.service";
@@ -46,8 +47,11 @@ const MAX_ERRORS_RETURNED = 10_000;
 const RUN_TTL_HOURS = 24;
 
 export type ImportInput = {
-  /** The whole file, or a stream of it (an HTTP body): a stream is read once, never held whole. */
-  content: Buffer | AsyncIterable<Buffer>;
+  /**
+   * The whole file (bytes, or text as a JSON body brings it), or a stream of it (an HTTP
+   * body): a stream is read once, never held whole.
+   */
+  content: Buffer | string | AsyncIterable<Buffer>;
   fileName?: string | null;
   delimiter?: CsvDelimiter | "auto";
   dryRun: boolean;
@@ -72,10 +76,11 @@ export async function importHosts(
 ): Promise<ImportResult> {
   const settings = await getSettings(em, config);
   const maxBytes = settings["import.maxBytes"];
-  if (Buffer.isBuffer(input.content) && input.content.length > maxBytes) {
+  const size = knownSize(input.content);
+  if (size !== null && size > maxBytes) {
     throw new DomainError(
       "PAYLOAD_TOO_LARGE",
-      `The file is ${formatMb(input.content.length)}; the import limit is ${formatMb(maxBytes)}. Split it into smaller files.`,
+      `The file is ${formatMb(size)}; the import limit is ${formatMb(maxBytes)}. Split it into smaller files.`,
     );
   }
   const source = new HashingSource(input.content);
@@ -332,11 +337,10 @@ class HashingSource implements AsyncIterable<Buffer> {
   private kept: Buffer[] | null = [];
   private keptSize = 0;
 
-  constructor(private readonly content: Buffer | AsyncIterable<Buffer>) {}
+  constructor(private readonly content: CsvSource) {}
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(this.content) ? [this.content] : this.content;
-    for await (const chunk of chunks) {
+    for await (const chunk of byteChunks(this.content)) {
       this.hash.update(chunk);
       if (this.kept) {
         this.keptSize += chunk.length;

@@ -67,7 +67,7 @@ export const hostsRouter = router({
         ctx.em,
         ctx.config,
         ctx.user,
-        { content: Buffer.from(input.csv, "utf8"), fileName: input.fileName, delimiter: input.delimiter, dryRun: input.dryRun },
+        { content: input.csv, fileName: input.fileName, delimiter: input.delimiter, dryRun: input.dryRun },
         ctx.audit,
       ),
     ),
