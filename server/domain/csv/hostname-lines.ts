@@ -2,15 +2,18 @@
  * The first line of each hostname seen in a file, for duplicate detection in a CSV of up
  * to millions of rows. A Map<string, number> costs about 100 bytes per hostname as
  * JavaScript strings and entries, all of which every full garbage collection walks; this
- * keeps the hostnames' bytes in one growing buffer and an open-addressing table in typed
- * arrays: about 60 bytes per hostname at 45 characters, none of it scanned by the GC.
+ * keeps the hostnames' bytes in fixed-size blocks (added as needed, never copied, so
+ * growing never holds two copies) and an open-addressing table in typed arrays: about 60
+ * bytes per hostname at 45 characters, none of it scanned by the GC.
  * Exact: hashes only pick the slot, the bytes are compared.
  *
  * Hostnames reaching it are checked ones (RFC 1123: ASCII letters, digits, "-", "."), so
  * one byte per character.
  */
 export class HostnameLines {
-  private bytes = Buffer.allocUnsafe(1 << 20);
+  /** Hostname bytes; an entry's offset is block index × BLOCK_BYTES + position in it. */
+  private readonly blocks: Buffer[] = [Buffer.allocUnsafe(BLOCK_BYTES)];
+  /** Bytes used in the last block. */
   private used = 0;
   private offsets = new Uint32Array(1 << 14);
   private lengths = new Uint16Array(1 << 14);
@@ -38,18 +41,20 @@ export class HostnameLines {
 
   private matches(entry: number, hostname: string): boolean {
     if (this.lengths[entry] !== hostname.length) return false;
-    const start = this.offsets[entry]!;
+    const offset = this.offsets[entry]!;
+    const block = this.blocks[offset >>> BLOCK_BITS]!;
+    const start = offset & (BLOCK_BYTES - 1);
     for (let i = 0; i < hostname.length; i++) {
-      if (this.bytes[start + i] !== hostname.charCodeAt(i)) return false;
+      if (block[start + i] !== hostname.charCodeAt(i)) return false;
     }
     return true;
   }
 
   private append(hostname: string, line: number): number {
-    if (this.used + hostname.length > this.bytes.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + hostname.length));
-      this.bytes.copy(bigger, 0, 0, this.used);
-      this.bytes = bigger;
+    // A hostname never spans two blocks (it is at most 253 bytes, far less than one).
+    if (this.used + hostname.length > BLOCK_BYTES) {
+      this.blocks.push(Buffer.allocUnsafe(BLOCK_BYTES));
+      this.used = 0;
     }
     if (this.count === this.offsets.length) {
       this.offsets = grow(this.offsets, new Uint32Array(this.count * 2));
@@ -57,10 +62,10 @@ export class HostnameLines {
       this.lines = grow(this.lines, new Uint32Array(this.count * 2));
     }
     const entry = this.count++;
-    this.offsets[entry] = this.used;
+    this.offsets[entry] = (this.blocks.length - 1) * BLOCK_BYTES + this.used;
     this.lengths[entry] = hostname.length;
     this.lines[entry] = line;
-    this.used += this.bytes.write(hostname, this.used, "latin1");
+    this.used += this.blocks[this.blocks.length - 1]!.write(hostname, this.used, "latin1");
     return entry;
   }
 
@@ -68,13 +73,19 @@ export class HostnameLines {
     const slots = new Uint32Array(this.slots.length * 2);
     const mask = slots.length - 1;
     for (let entry = 0; entry < this.count; entry++) {
-      let slot = hashBytes(this.bytes, this.offsets[entry]!, this.lengths[entry]!) & mask;
+      const offset = this.offsets[entry]!;
+      let slot = hashBytes(this.blocks[offset >>> BLOCK_BITS]!, offset & (BLOCK_BYTES - 1), this.lengths[entry]!) & mask;
       while (slots[slot] !== 0) slot = (slot + 1) & mask;
       slots[slot] = entry + 1;
     }
     this.slots = slots;
   }
 }
+
+// 1 MiB blocks: at most one partly used block is allocated ahead; offsets stay 32-bit
+// up to 4 GiB of hostnames.
+const BLOCK_BITS = 20;
+const BLOCK_BYTES = 1 << BLOCK_BITS;
 
 function grow<T extends Uint32Array | Uint16Array>(from: T, to: T): T {
   to.set(from);

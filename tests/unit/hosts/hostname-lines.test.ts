@@ -29,3 +29,13 @@ test("agrees with a Map over many hostnames, through every growth of its tables"
   }
   expect(seen.size).toBe(reference.size);
 });
+
+test("finds long hostnames stored across many storage blocks, including those ending a block", () => {
+  const seen = new HostnameLines();
+  // 12,000 names of 250 characters: about 3 MB, so several 1 MiB blocks, each ending with
+  // a name that did not fit and went to the next block.
+  const name = (i: number) => `${String(i).padStart(6, "0")}-${"x".repeat(243)}`;
+  for (let i = 0; i < 12_000; i++) expect(seen.firstLineOrAdd(name(i), i + 2)).toBeUndefined();
+  for (let i = 0; i < 12_000; i++) expect(seen.firstLineOrAdd(name(i), 20_000 + i)).toBe(i + 2);
+  expect(seen.size).toBe(12_000);
+});
