@@ -7,7 +7,7 @@ import { BinaryCopyRows } from "../pg-binary-copy";
 import { periodicYield } from "../event-loop";
 import { copyIn, type StatementQueue } from "../pg-copy";
 import { AUDITED_FIELDS, type AuditedField, fieldChanges } from "./host-view";
-import { type HostRow, rowToHost } from "./host-list";
+import type { HostRow } from "./host-list";
 
 /**
  * One batch of an import (a few thousand rows in file order): look the hostnames up,
@@ -39,6 +39,30 @@ export type ImportWriter = {
 type HostUpdate = { id: number; version: number; fields: HostFields; before: Record<string, unknown>; after: Record<string, unknown> };
 
 /**
+ * What classifying a row needs of a stored host: its id, version and audited fields.
+ * Only these are read (not timestamps and actors), which on a file of existing hosts
+ * saves parsing and keeping thousands of dates per batch.
+ */
+const LOOKUP_COLUMNS = ["id", "version", "hostname", "ip", "port", "ssh_user", "bastion", "ssh_template", "environment", "os", "tags", "prometheus_instance", "notes"] as const;
+type StoredHost = Pick<HostRow, (typeof LOOKUP_COLUMNS)[number]>;
+
+function auditedFieldsOf(r: StoredHost): Record<AuditedField, unknown> {
+  return {
+    hostname: r.hostname,
+    ip: r.ip,
+    port: r.port,
+    sshUser: r.ssh_user,
+    bastion: r.bastion,
+    sshTemplate: r.ssh_template,
+    environment: r.environment,
+    os: r.os,
+    tags: r.tags,
+    prometheusInstance: r.prometheus_instance,
+    notes: r.notes,
+  };
+}
+
+/**
  * The hosts named in the batch, one index probe per hostname. Written as a lateral
  * subquery with `limit 1` (hostname is unique) so it stays a probe: inside an apply the
  * table grows by thousands of rows its statistics do not know about yet, and a plain
@@ -47,19 +71,20 @@ type HostUpdate = { id: number; version: number; fields: HostFields; before: Rec
  * newline), which is cheaper to send than an array of thousands of quoted elements.
  */
 const FOUND = `select h.* from unnest(string_to_array($1, E'\\n')) as u(hostname)
-  cross join lateral (select * from hosts where hosts.hostname = u.hostname limit 1) h`;
-const LOOKUP_SQL = `${FOUND.replace("select h.*", "select h.*, null::int[] as new_ids")}`;
+  cross join lateral (select ${LOOKUP_COLUMNS.join(", ")} from hosts where hosts.hostname = u.hostname limit 1) h`;
+const LOOKUP_SQL = `select f.*, null::int[] as new_ids from (${FOUND}) f`;
 /**
  * For an apply, also one fresh id per hostname not found (each such row is a create: the
  * file has no duplicate hostnames), in the same round trip: one more row, whose hosts
- * columns are all null (`(null::hosts).*`) and whose new_ids holds them.
+ * columns are all null and whose new_ids holds them.
  */
 const LOOKUP_WITH_IDS_SQL = `with found as materialized (${FOUND})
   select f.*, null::int[] as new_ids from found f
   union all
-  select (null::hosts).*, array(select nextval('hosts_id_seq')::int from generate_series(1, $2::int - (select count(*) from found)::int))`;
+  select ${LOOKUP_COLUMNS.map(() => "null").join(", ")},
+    array(select nextval('hosts_id_seq')::int from generate_series(1, $2::int - (select count(*) from found)::int))`;
 
-export type BatchLookup = { existing: Map<string, HostRow>; freshIds: number[] };
+export type BatchLookup = { existing: Map<string, StoredHost>; freshIds: number[] };
 
 /**
  * Queues the batch's lookup now (ahead of the classification of earlier batches: the
@@ -69,9 +94,9 @@ export type BatchLookup = { existing: Map<string, HostRow>; freshIds: number[] }
 export async function lookUpBatch(statements: StatementQueue, rows: HostsCsvRow[], withIds: boolean): Promise<BatchLookup> {
   const hostnames = rows.map((r) => r.fields.hostname).join("\n");
   const found = await statements.run((c) =>
-    c.query<HostRow & { new_ids: number[] | null }>(withIds ? LOOKUP_WITH_IDS_SQL : LOOKUP_SQL, withIds ? [hostnames, rows.length] : [hostnames]),
+    c.query<StoredHost & { new_ids: number[] | null }>(withIds ? LOOKUP_WITH_IDS_SQL : LOOKUP_SQL, withIds ? [hostnames, rows.length] : [hostnames]),
   );
-  const existing = new Map<string, HostRow>();
+  const existing = new Map<string, StoredHost>();
   let freshIds: number[] = [];
   for (const row of found.rows) {
     if (row.new_ids === null) existing.set(row.hostname, row);
@@ -100,7 +125,7 @@ export async function classifyBatch(
       if (writer) creates.push({ id: freshIds[creates.length]!, fields: row.fields });
       continue;
     }
-    const stored = rowToHost(current) as unknown as Record<AuditedField, unknown>;
+    const stored = auditedFieldsOf(current);
     const merged = { ...row.fields } as Record<string, unknown>;
     for (const field of AUDITED_FIELDS) {
       if (!row.presentFields.includes(field)) merged[field] = stored[field];

@@ -59,6 +59,18 @@ export const AUDITED_FIELDS = [
 ] as const;
 export type AuditedField = (typeof AUDITED_FIELDS)[number];
 
+/**
+ * Audited values are strings, numbers, null or arrays of strings (tags, in order), so
+ * equality is element-wise: no serialising per field, which an import does for every
+ * field of every existing host it reads.
+ */
+function sameFieldValue(a: unknown, b: unknown): boolean {
+  const x = a ?? null;
+  const y = b ?? null;
+  if (Array.isArray(x) && Array.isArray(y)) return x.length === y.length && x.every((item, i) => item === y[i]);
+  return x === y;
+}
+
 /** Only the fields that differ, before and after. */
 export function fieldChanges(
   before: Partial<Record<AuditedField, unknown>>,
@@ -68,7 +80,7 @@ export function fieldChanges(
   const a: Record<string, unknown> = {};
   for (const field of AUDITED_FIELDS) {
     if (!(field in after)) continue;
-    if (JSON.stringify(before[field] ?? null) !== JSON.stringify(after[field] ?? null)) {
+    if (!sameFieldValue(before[field], after[field])) {
       b[field] = before[field] ?? null;
       a[field] = after[field] ?? null;
     }
