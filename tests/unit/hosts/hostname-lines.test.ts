@@ -30,12 +30,28 @@ test("agrees with a Map over many hostnames, through every growth of its tables"
   expect(seen.size).toBe(reference.size);
 });
 
-test("finds long hostnames stored across many storage blocks, including those ending a block", () => {
+test("finds repeats of long hostnames that share all but their first characters", () => {
   const seen = new HostnameLines();
-  // 12,000 names of 250 characters: about 3 MB, so several 1 MiB blocks, each ending with
-  // a name that did not fit and went to the next block.
+  // 12,000 names of 250 characters, alike but for a 6-digit prefix.
   const name = (i: number) => `${String(i).padStart(6, "0")}-${"x".repeat(243)}`;
   for (let i = 0; i < 12_000; i++) expect(seen.firstLineOrAdd(name(i), i + 2)).toBeUndefined();
   for (let i = 0; i < 12_000; i++) expect(seen.firstLineOrAdd(name(i), 20_000 + i)).toBe(i + 2);
   expect(seen.size).toBe(12_000);
+});
+
+test("tells apart hundreds of thousands of hostnames that differ by one character or by order", () => {
+  const seen = new HostnameLines();
+  let line = 2;
+  // Names of one pattern, as a generated fleet has them: serials, swapped digits, one
+  // letter changed, and the same name one character longer.
+  for (let i = 0; i < 100_000; i++) {
+    const serial = String(i).padStart(6, "0");
+    for (const name of [`web-${serial}.eu.example`, `web-${serial.split("").reverse().join("")}x.eu.example`, `wab-${serial}.eu.example`]) {
+      // All 300,000 names are distinct (reversing is one-to-one): none may be taken for another.
+      const first = seen.firstLineOrAdd(name, line);
+      if (first !== undefined) throw new Error(`${name} on line ${line} taken for the name on line ${first}`);
+      line++;
+    }
+  }
+  expect(seen.size).toBe(300_000);
 });
