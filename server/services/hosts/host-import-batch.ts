@@ -6,7 +6,7 @@ import type { AuditActor, AuditBulkAppender, AuditEventInput, AuditRequestInfo, 
 import { BinaryCopyRows } from "../pg-binary-copy";
 import { periodicYield } from "../event-loop";
 import { copyIn, type StatementQueue } from "../pg-copy";
-import { AUDITED_FIELDS, type AuditedField, fieldChanges } from "./host-view";
+import { AUDITED_FIELDS, type AuditedField, sameFieldValue } from "./host-view";
 import type { HostRow } from "./host-list";
 
 /**
@@ -46,20 +46,51 @@ type HostUpdate = { id: number; version: number; fields: HostFields; before: Rec
 const LOOKUP_COLUMNS = ["id", "version", "hostname", "ip", "port", "ssh_user", "bastion", "ssh_template", "environment", "os", "tags", "prometheus_instance", "notes"] as const;
 type StoredHost = Pick<HostRow, (typeof LOOKUP_COLUMNS)[number]>;
 
-function auditedFieldsOf(r: StoredHost): Record<AuditedField, unknown> {
-  return {
-    hostname: r.hostname,
-    ip: r.ip,
-    port: r.port,
-    sshUser: r.ssh_user,
-    bastion: r.bastion,
-    sshTemplate: r.ssh_template,
-    environment: r.environment,
-    os: r.os,
-    tags: r.tags,
-    prometheusInstance: r.prometheus_instance,
-    notes: r.notes,
-  };
+/** The column of a stored host holding each audited field. */
+const STORED_COLUMN = {
+  hostname: "hostname",
+  ip: "ip",
+  port: "port",
+  sshUser: "ssh_user",
+  bastion: "bastion",
+  sshTemplate: "ssh_template",
+  environment: "environment",
+  os: "os",
+  tags: "tags",
+  prometheusInstance: "prometheus_instance",
+  notes: "notes",
+} as const satisfies Record<AuditedField, keyof StoredHost>;
+
+/**
+ * The audited fields the row would change: only those the file has a column for can
+ * differ (the others keep their stored values). Allocates nothing for an unchanged host,
+ * the common case when a fleet's file is imported again.
+ */
+function changedFields(row: HostsCsvRow, stored: StoredHost): AuditedField[] {
+  let changed: AuditedField[] | null = null;
+  for (const field of AUDITED_FIELDS) {
+    if (!row.presentFields.includes(field) || sameFieldValue(row.fields[field], stored[STORED_COLUMN[field]])) continue;
+    changed ??= [];
+    changed.push(field);
+  }
+  return changed ?? NO_FIELDS;
+}
+
+const NO_FIELDS: AuditedField[] = [];
+
+/** The update a row makes to a stored host: the row's fields over the stored ones, and the changes. */
+function updateOf(row: HostsCsvRow, stored: StoredHost, changed: AuditedField[]): HostUpdate {
+  const fields = { ...row.fields } as Record<AuditedField, unknown>;
+  for (const field of AUDITED_FIELDS) {
+    if (!row.presentFields.includes(field)) fields[field] = stored[STORED_COLUMN[field]];
+  }
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
+  for (const field of changed) {
+    before[field] = stored[STORED_COLUMN[field]] ?? null;
+    after[field] = fields[field] ?? null;
+  }
+  return { id: stored.id, version: stored.version, fields: fields as HostFields, before, after };
 }
 
 /**
@@ -125,17 +156,12 @@ export async function classifyBatch(
       if (writer) creates.push({ id: freshIds[creates.length]!, fields: row.fields });
       continue;
     }
-    const stored = auditedFieldsOf(current);
-    const merged = { ...row.fields } as Record<string, unknown>;
-    for (const field of AUDITED_FIELDS) {
-      if (!row.presentFields.includes(field)) merged[field] = stored[field];
-    }
-    const changes = fieldChanges(stored, merged as Partial<Record<AuditedField, unknown>>);
-    if (changes) {
-      actions.push({ row, action: "update", changedFields: Object.keys(changes.after) });
-      updates.push({ id: current.id, version: current.version, fields: merged as HostFields, ...changes });
-    } else {
+    const changed = changedFields(row, current);
+    if (changed.length === 0) {
       actions.push({ row, action: "unchanged", changedFields: [] });
+    } else {
+      actions.push({ row, action: "update", changedFields: changed });
+      updates.push(updateOf(row, current, changed));
     }
   }
   // Wrapped: an awaited promise of a promise would wait for the writes themselves.

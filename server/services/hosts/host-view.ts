@@ -64,7 +64,7 @@ export type AuditedField = (typeof AUDITED_FIELDS)[number];
  * equality is element-wise: no serialising per field, which an import does for every
  * field of every existing host it reads.
  */
-function sameFieldValue(a: unknown, b: unknown): boolean {
+export function sameFieldValue(a: unknown, b: unknown): boolean {
   const x = a ?? null;
   const y = b ?? null;
   if (Array.isArray(x) && Array.isArray(y)) return x.length === y.length && x.every((item, i) => item === y[i]);
