@@ -3,6 +3,7 @@ import type { ServerBuild } from "@remix-run/node";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../db/embedded-postgres";
 import { migrateUp, openOrm } from "../../db/orm";
 import { ConfigError, type Environment, loadConfig } from "../config";
+import { limitHeapHeadroom } from "../heap-headroom";
 import { createLogger, type Logger } from "../logger";
 import { ensureFirstAdmin } from "../services/users.service";
 import { createHttpApp } from "./app";
@@ -20,6 +21,7 @@ const SHUTDOWN_GRACE_MS = 8_000;
  * routes and this entry share one copy of every module and one ORM.
  */
 export async function runServer(build: ServerBuild, env: Environment = process.env): Promise<void> {
+  limitHeapHeadroom();
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(env);

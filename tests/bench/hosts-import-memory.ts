@@ -3,6 +3,7 @@ import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { openOrm } from "../../db/orm";
 import { parseHostsCsv } from "../../server/domain/csv/hosts-csv";
+import { limitHeapHeadroom } from "../../server/heap-headroom";
 import { type ImportResult, importHosts } from "../../server/services/hosts/host-import";
 import { startAppServer } from "../support/app-server";
 import { testConfig } from "../support/config";
@@ -135,6 +136,7 @@ async function* streamJsonBody(rows: number): AsyncGenerator<Buffer> {
 }
 
 if (process.argv[2] === CHILD_FLAG) {
+  limitHeapHeadroom(); // as runServer does: each case measures the server as it runs
   const name = process.argv[3] as MemoryCase;
   const context = JSON.parse(process.env.BENCH_MEMORY_CONTEXT ?? "{}") as MemoryContext;
   const result = await runCase(name, context);

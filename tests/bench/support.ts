@@ -6,6 +6,7 @@ import pg from "pg";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../db/embedded-postgres";
 import { copyIn } from "../../server/services/pg-copy";
 import { migrateUp, type Orm, openOrm } from "../../db/orm";
+import { limitHeapHeadroom } from "../../server/heap-headroom";
 import { createLogger } from "../../server/logger";
 import { type AppServer, startAppServer } from "../support/app-server";
 import { makeTempDir } from "../support/temp-dir";
@@ -52,8 +53,13 @@ export async function startBenchDatabase(): Promise<BenchDatabase> {
   };
 }
 
-/** The real app (Express + Remix build) on the bench database; needs `npx remix build`. */
+/**
+ * The real app (Express + Remix build) on the bench database; needs `npx remix build`.
+ * This process then collects garbage as the server does (runServer sets the heap's
+ * headroom), so its figures are the server's.
+ */
 export async function startBenchApp(db: BenchDatabase): Promise<AppServer & { stop: () => Promise<void> }> {
+  limitHeapHeadroom();
   const app = await startAppServer(db);
   return {
     ...app,
