@@ -12,6 +12,7 @@ import { getSettings } from "../services/settings.service";
 import { pingDatabase } from "../services/system.service";
 import { artifactRoutes } from "./artifact-routes";
 import { auditExportRoute } from "./audit-export-route";
+import { bodyLimit } from "./body-limit";
 import { hostImportRoute } from "./host-import-route";
 import { accessLog, apiCors, requestId, securityHeaders } from "./middleware";
 import type { RequestContext } from "./request-context";
@@ -58,6 +59,8 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
   app.use(artifactRoutes(runtime, (req, res, em, info) => resolveIdentity(req, res, runtime, em, info)));
   app.use(auditExportRoute(runtime, (req, res, em, info) => resolveIdentity(req, res, runtime, em, info)));
   app.use(hostImportRoute(runtime, (req, res, em, info) => resolveIdentity(req, res, runtime, em, info)));
+  // Everything after this reads its body whole (Remix actions, tRPC).
+  app.use(bodyLimit(runtime));
 
   // Artifact downloads and exports are already compressed or streamed large; compressing
   // them would cost CPU for nothing (and break Range offsets).
