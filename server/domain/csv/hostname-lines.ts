@@ -28,9 +28,21 @@ export class HostnameLines {
 
   /** The line `hostname` was first seen on; if it is new, records `line` and returns undefined. */
   firstLineOrAdd(hostname: string, line: number): number | undefined {
-    const a = fnv1a(hostname);
-    const b = murmur(hostname, 0x9747b28c, 0xcc9e2d51, 13, 0xe6546b64);
-    const c = murmur(hostname, 0x1b873593, 0x85ebca6b, 15, 0x2d71c3b1);
+    // Three independent hashes in one pass over the name: FNV-1a, and two
+    // MurmurHash3-style mixes from different seeds and constants, each finished with
+    // Murmur's avalanche.
+    let a = 0x811c9dc5;
+    let b = 0x9747b28c;
+    let c = 0x1b873593;
+    for (let i = 0; i < hostname.length; i++) {
+      const code = hostname.charCodeAt(i);
+      a = Math.imul(a ^ code, 0x01000193);
+      b = (Math.imul(rotl(b ^ Math.imul(code, 0xcc9e2d51), 13), 5) + 0xe6546b64) | 0;
+      c = (Math.imul(rotl(c ^ Math.imul(code, 0x85ebca6b), 15), 9) + 0x2d71c3b1) | 0;
+    }
+    a >>>= 0;
+    b = avalanche(b ^ hostname.length);
+    c = avalanche(c ^ hostname.length);
     const mask = this.slots.length - 1;
     let slot = a & mask;
     for (let entry = this.slots[slot]!; entry !== 0; entry = this.slots[slot]!) {
@@ -80,25 +92,6 @@ const INITIAL_ENTRIES = 1 << 14;
 function grow<T extends Uint32Array | Uint16Array>(from: T, to: T): T {
   to.set(from);
   return to;
-}
-
-// FNV-1a, 32 bits, over the characters.
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-/**
- * A MurmurHash3-style 32-bit hash of the characters with Murmur's final avalanche; two
- * of them, from different seeds and constants, are unrelated to FNV-1a and each other.
- */
-function murmur(text: string, seed: number, multiplier: number, rotation: number, increment: number): number {
-  let h = seed;
-  for (let i = 0; i < text.length; i++) {
-    h = (Math.imul(rotl(h ^ Math.imul(text.charCodeAt(i), multiplier), rotation), 5) + increment) | 0;
-  }
-  return avalanche(h ^ text.length);
 }
 
 function rotl(x: number, r: number): number {

@@ -35,3 +35,20 @@ test("the audited fields are the ones the serialiser writes", () => {
   const written = Object.keys(JSON.parse(createdHostJson(host({}))) as object);
   expect(written.sort()).toEqual([...AUDITED_FIELDS].sort());
 });
+
+test("every character that needs escaping in JSON is escaped as canonicalJson does", () => {
+  // All of U+0000–U+00FF, quotes and backslashes, U+2028/9 and lone and paired surrogates.
+  const awkward = [
+    Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join(""),
+    '\\"\\\\"',
+    "\u2028\u2029",
+    "\ud800 lone high",
+    "lone low \udc00",
+    "pair 😀",
+  ];
+  for (const text of awkward) {
+    const fields = host({ notes: text, os: text, hostname: `h-${text.length}` });
+    const audited = Object.fromEntries(AUDITED_FIELDS.map((f) => [f, fields[f]]));
+    expect(createdHostJson(fields)).toBe(canonicalJson(audited));
+  }
+});
