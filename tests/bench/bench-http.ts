@@ -4,7 +4,13 @@ import { request as httpRequest } from "node:http";
  * POSTs a body with backpressure and collects the answer (node:http: Node's fetch would
  * buffer a streamed body ahead of the network and inflate this process's memory).
  */
-export function postStream(url: string, token: string, chunks: AsyncIterable<Buffer>, contentType = "text/csv"): Promise<{ status: number; body: string }> {
+export function postStream(
+  url: string,
+  token: string,
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+  contentType = "text/csv",
+  contentLength?: number,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     // A server that refuses a body (413, 401) answers early and then closes the
@@ -19,7 +25,11 @@ export function postStream(url: string, token: string, chunks: AsyncIterable<Buf
         path: target.pathname + target.search,
         method: "POST",
         agent: false,
-        headers: { authorization: `Bearer ${token}`, "content-type": contentType },
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": contentType,
+          ...(contentLength === undefined ? {} : { "content-length": contentLength }),
+        },
       },
       (res) => {
         let body = "";
