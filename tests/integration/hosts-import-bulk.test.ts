@@ -143,62 +143,58 @@ describe("imports spanning several batches", () => {
   });
 
   test("a host added by someone else while the import runs makes it a CONFLICT, with nothing written", async () => {
-    const other = new pg.Client({ connectionString: db.url });
-    await other.connect();
-    try {
-      // Another writer inserts a hostname from the file and has not committed yet: the
-      // import does not see it, and its COPY waits on the unique index until the other
-      // transaction ends.
-      await other.query("begin");
-      await other.query("insert into hosts (hostname) values ('race-1.bulk.test')");
-      const csv = `${header}${line("race", 0)}${line("race", 1)}${line("race", 2)}`;
-      const importing = op().hosts.importCsv({ csv, dryRun: false });
-      const outcome = importing.then(
-        () => "applied",
-        (error: unknown) => (error instanceof TRPCError ? error : error),
-      );
-      await waitFor(async () => (await count("select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()", [])) > 0);
-      await other.query("commit");
-      const error = await outcome;
-      expect(error).toBeInstanceOf(TRPCError);
-      expect((error as TRPCError).code).toBe("CONFLICT");
-      expect((error as TRPCError).message).toMatch(/run the import again/i);
-      expect(await count("select count(*) as n from hosts where hostname like 'race-%'", [])).toBe(1);
-      expect(await count("select count(*) as n from audit_events where after->>'hostname' like 'race-%'", [])).toBe(0);
-    } finally {
-      await other.end();
-    }
+    // Another writer inserts a hostname from the file and has not committed yet: the
+    // import does not see it, and its COPY waits on the unique index until the other
+    // transaction ends.
+    const csv = `${header}${line("race", 0)}${line("race", 1)}${line("race", 2)}`;
+    const error = await importWhileUncommitted("insert into hosts (hostname) values ('race-1.bulk.test')", csv);
+    expectConflict(error);
+    expect(await count("select count(*) as n from hosts where hostname like 'race-%'", [])).toBe(1);
+    expect(await count("select count(*) as n from audit_events where after->>'hostname' like 'race-%'", [])).toBe(0);
   });
+
   test("a host edited by someone else while the import runs makes it a CONFLICT, and their edit stands", async () => {
     await op().hosts.importCsv({ csv: `${header}${line("edit", 0)}${line("edit", 1)}`, dryRun: false });
-    const other = new pg.Client({ connectionString: db.url });
-    await other.connect();
-    try {
-      // The edit is not committed yet: the import classifies edit-1 against the stored
-      // version, and its UPDATE waits on the row until the edit commits.
-      await other.query("begin");
-      await other.query("update hosts set notes = 'edited meanwhile', version = version + 1 where hostname = 'edit-1.bulk.test'");
-      const csv = `${header}${line("edit", 0)}${line("edit", 1, 2222)}${line("edit", 2)}`;
-      const outcome = op()
-        .hosts.importCsv({ csv, dryRun: false })
-        .then(
-          () => "applied",
-          (error: unknown) => error,
-        );
-      await waitFor(async () => (await count("select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()", [])) > 0);
-      await other.query("commit");
-      const error = await outcome;
-      expect(error).toBeInstanceOf(TRPCError);
-      expect((error as TRPCError).code).toBe("CONFLICT");
-      expect((error as TRPCError).message).toMatch(/run the import again/i);
-      expect(await op().hosts.getByHostname({ hostname: "edit-1.bulk.test" })).toMatchObject({ notes: "edited meanwhile", port: 22, version: 2 });
-      expect(await count("select count(*) as n from hosts where hostname = 'edit-2.bulk.test'", [])).toBe(0);
-      expect(await count("select count(*) as n from audit_events where action = 'HOST_UPDATED' and target_id = (select id::text from hosts where hostname = 'edit-1.bulk.test')", [])).toBe(0);
-    } finally {
-      await other.end();
-    }
+    // The edit is not committed yet: the import classifies edit-1 against the stored
+    // version, and its UPDATE waits on the row until the edit commits.
+    const csv = `${header}${line("edit", 0)}${line("edit", 1, 2222)}${line("edit", 2)}`;
+    const error = await importWhileUncommitted("update hosts set notes = 'edited meanwhile', version = version + 1 where hostname = 'edit-1.bulk.test'", csv);
+    expectConflict(error);
+    expect(await op().hosts.getByHostname({ hostname: "edit-1.bulk.test" })).toMatchObject({ notes: "edited meanwhile", port: 22, version: 2 });
+    expect(await count("select count(*) as n from hosts where hostname = 'edit-2.bulk.test'", [])).toBe(0);
+    expect(await count("select count(*) as n from audit_events where action = 'HOST_UPDATED' and target_id = (select id::text from hosts where hostname = 'edit-1.bulk.test')", [])).toBe(0);
   });
 });
+
+/**
+ * Applies `csv` while another transaction holds `change` uncommitted; commits it once the
+ * import is waiting on its lock. Resolves with what the import threw ("applied" if nothing).
+ */
+async function importWhileUncommitted(change: string, csv: string): Promise<unknown> {
+  const other = new pg.Client({ connectionString: db.url });
+  await other.connect();
+  try {
+    await other.query("begin");
+    await other.query(change);
+    const outcome = op()
+      .hosts.importCsv({ csv, dryRun: false })
+      .then(
+        () => "applied",
+        (error: unknown) => error,
+      );
+    await waitFor(async () => (await count("select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()", [])) > 0);
+    await other.query("commit");
+    return await outcome;
+  } finally {
+    await other.end();
+  }
+}
+
+function expectConflict(error: unknown): void {
+  expect(error).toBeInstanceOf(TRPCError);
+  expect((error as TRPCError).code).toBe("CONFLICT");
+  expect((error as TRPCError).message).toMatch(/run the import again/i);
+}
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
