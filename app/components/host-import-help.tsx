@@ -1,9 +1,4 @@
-/** Sizes as people read them (1.2 MB); the same on the server and in the browser. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
+export { formatBytes } from "../../server/domain/format-bytes";
 
 const COLUMNS: { name: string; meaning: string }[] = [
   { name: "hostname", meaning: "Required. Unique name (letters, digits, - and .); an existing hostname updates that host." },

@@ -1,4 +1,6 @@
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { NextFunction, Request, Response } from "express";
+import { formatBytes } from "../domain/format-bytes";
 import { getSettings } from "../services/settings.service";
 import type { Runtime } from "./runtime";
 
@@ -38,7 +40,7 @@ export function bodyLimit(runtime: Runtime) {
       }
     }
     if (size <= limit) return next();
-    refuse(req, res, isTrpc, 413, `The request body is ${megabytes(size)}; at most ${megabytes(limit)} is accepted here.`, "PAYLOAD_TOO_LARGE");
+    refuse(req, res, isTrpc, 413, `The request body is ${formatBytes(size)}; at most ${formatBytes(limit)} is accepted here.`, "PAYLOAD_TOO_LARGE");
   };
 }
 
@@ -48,26 +50,21 @@ const FORM_MAX_BYTES = 1024 * 1024;
  * stream and refuse it past the import limit themselves (app/utils/host-import.server.ts).
  */
 const READS_WITH_OWN_LIMITS = new Set(["/hosts/import", "/hosts/import/upload"]);
-// JSON-RPC error codes tRPC uses for these HTTP statuses.
-const JSON_RPC_CODES = { BAD_REQUEST: -32600, PAYLOAD_TOO_LARGE: -32413 } as const;
 
 function hasBody(req: Request): boolean {
   if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return false;
-  return req.get("content-length") !== "0" && (req.get("content-length") !== undefined || req.get("transfer-encoding") !== undefined);
+  const length = req.get("content-length");
+  return length === undefined ? req.get("transfer-encoding") !== undefined : length !== "0";
 }
 
 /** Answers in the caller's format (a tRPC error envelope, or text for a page) and closes the connection. */
-function refuse(req: Request, res: Response, isTrpc: boolean, status: 411 | 413, message: string, code: keyof typeof JSON_RPC_CODES): void {
+function refuse(req: Request, res: Response, isTrpc: boolean, status: 411 | 413, message: string, code: "BAD_REQUEST" | "PAYLOAD_TOO_LARGE"): void {
   // The unread body would otherwise be read (and discarded) to keep the connection alive.
   res.setHeader("Connection", "close");
   if (isTrpc) {
     const path = req.path.replace(/^\/api\/trpc\/?/, "");
-    res.status(status).json({ error: { message, code: JSON_RPC_CODES[code], data: { code, httpStatus: status, path } } });
+    res.status(status).json({ error: { message, code: TRPC_ERROR_CODES_BY_KEY[code], data: { code, httpStatus: status, path } } });
   } else {
     res.status(status).type("text/plain").send(`${message}\n`);
   }
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

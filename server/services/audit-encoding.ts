@@ -110,7 +110,7 @@ export class AuditHasher {
     beforeJson: string,
     afterJson: string,
   ): string {
-    const text = `${prevHash}\n${parts[0]}${afterJson}${parts[1]}${beforeJson}${parts[2]}${jsonString(targetId)}${parts[3]}`;
+    const text = `${prevHash}\n${auditContentFromParts(parts, targetId, beforeJson, afterJson)}`;
     let room = this.inner.length - HMAC_BLOCK;
     let length = this.inner.write(text, HMAC_BLOCK, "utf8");
     // write() stops short of a character that does not fit, so 4 bytes to spare means

@@ -95,10 +95,10 @@ function updateOf(row: HostsCsvRow, stored: StoredHost, changed: AuditedField[])
 
 /**
  * The hosts named in the batch, one index probe per hostname. Written as a lateral
- * subquery with `limit 1` (hostname is unique) so it stays a probe: inside an apply the
- * table grows by thousands of rows its statistics do not know about yet, and a plain
- * `hostname = any(…)` or join is then planned as a sequential scan of the whole table
- * per batch. Hostnames travel as one newline-separated text (they cannot hold a
+ * subquery with `limit 1` (hostname is unique) so it stays a probe: during an apply the
+ * table grows by thousands of (uncommitted) rows its statistics do not know about yet,
+ * and a plain `hostname = any(…)` or join is then planned as a sequential scan of the
+ * whole table per batch. Hostnames travel as one newline-separated text (they cannot hold a
  * newline), which is cheaper to send than an array of thousands of quoted elements.
  */
 const FOUND = `select h.* from unnest(string_to_array($1, E'\\n')) as u(hostname)

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Config } from "../../config";
 import { byteChunks, knownSize } from "../../domain/csv/byte-chunks";
+import { formatBytes } from "../../domain/format-bytes";
 import { CsvLimitError, type CsvDelimiter, type CsvSource, type HostsCsvRow, parseHostsCsvBatches } from "../../domain/csv/hosts-csv";
 import { DomainError } from "../../errors";
 import { type AuditActor, AuditBulkAppender, type AuditRequestInfo, recordAuditEvent } from "../audit.service";
@@ -80,7 +81,7 @@ export async function importHosts(
   if (size !== null && size > maxBytes) {
     throw new DomainError(
       "PAYLOAD_TOO_LARGE",
-      `The file is ${formatMb(size)}; the import limit is ${formatMb(maxBytes)}. Split it into smaller files.`,
+      `The file is ${formatBytes(size)}; the import limit is ${formatBytes(maxBytes)}. Split it into smaller files.`,
     );
   }
   const source = new HashingSource(input.content);
@@ -360,8 +361,4 @@ class HashingSource implements AsyncIterable<Buffer> {
   keptBytes(): Buffer | null {
     return this.kept ? Buffer.concat(this.kept) : null;
   }
-}
-
-function formatMb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
