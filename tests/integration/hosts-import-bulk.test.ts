@@ -3,6 +3,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SessionUser } from "../../server/auth/session-user";
 import { verifyAuditChain } from "../../server/services/audit.service";
+import { knownHostnames } from "../../server/services/hosts/host-import-batch";
+import { StatementQueue } from "../../server/services/pg-copy";
 import { createUser } from "../../server/services/users.service";
 import { testConfig } from "../support/config";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -163,6 +165,31 @@ describe("imports spanning several batches", () => {
     expect(await op().hosts.getByHostname({ hostname: "edit-1.bulk.test" })).toMatchObject({ notes: "edited meanwhile", port: 22, version: 2 });
     expect(await count("select count(*) as n from hosts where hostname = 'edit-2.bulk.test'", [])).toBe(0);
     expect(await count("select count(*) as n from audit_events where action = 'HOST_UPDATED' and target_id = (select id::text from hosts where hostname = 'edit-1.bulk.test')", [])).toBe(0);
+  });
+});
+
+describe("stored hostnames read up front", () => {
+  test("are read when there are at most as many as the limit, and looked up without a query per row", async () => {
+    await sql.query("insert into hosts (hostname) select 'known-' || g || '.bulk.test' from generate_series(1, 120) g");
+    const statements = new StatementQueue(sql);
+    const known = await knownHostnames(statements, 100_000);
+    expect(known?.has("known-1.bulk.test")).toBe(true);
+    expect(known?.has("known-120.bulk.test")).toBe(true);
+    expect(known?.has("known-121.bulk.test")).toBe(false);
+    // More stored hosts than the limit: none are kept (the import then looks every row up),
+    // whether found by reading or from the planner's estimate.
+    expect(await knownHostnames(statements, 30)).toBeNull();
+    await sql.query("analyze hosts");
+    expect(await knownHostnames(statements, 30)).toBeNull();
+  });
+
+  test("a small file in a larger fleet still finds every stored host it names", async () => {
+    await sql.query("insert into hosts (hostname, port) select 'fleet-' || g || '.bulk.test', 22 from generate_series(1, 300) g");
+    // About 90 bytes: at most 45 rows, so the 300+ stored hostnames are not read up front.
+    const csv = "hostname,port\nfleet-7.bulk.test,2200\nfleet-8.bulk.test,22\nfleet-new.bulk.test,22\n";
+    const result = await op().hosts.importCsv({ csv, dryRun: false });
+    expect(result).toMatchObject({ applied: true, created: 1, updated: 1, unchanged: 1 });
+    expect(await op().hosts.getByHostname({ hostname: "fleet-7.bulk.test" })).toMatchObject({ port: 2200, version: 2 });
   });
 });
 

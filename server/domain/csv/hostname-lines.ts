@@ -11,6 +11,9 @@
  * any pair does is about 10^-17, far below that of the file being corrupted on its way
  * here. Storing the names themselves (to compare them exactly) cost 50 MB more at a
  * million rows, most of the import's memory.
+ *
+ * An import also keeps the hostnames already stored in one (lines unused), to look up
+ * only the rows that may exist (knownHostnames).
  */
 export class HostnameLines {
   private fingerprintA = new Uint32Array(INITIAL_ENTRIES);
@@ -28,6 +31,27 @@ export class HostnameLines {
 
   /** The line `hostname` was first seen on; if it is new, records `line` and returns undefined. */
   firstLineOrAdd(hostname: string, line: number): number | undefined {
+    const slot = this.slotOf(hostname);
+    const entry = this.slots[slot]!;
+    if (entry !== 0) return this.lines[entry - 1];
+    this.slots[slot] = this.append(this.a, this.b, this.c, hostname.length, line) + 1;
+    if (this.count * 2 > this.slots.length) this.rehash();
+    return undefined;
+  }
+
+  /** Whether `hostname` was added (without adding it). */
+  has(hostname: string): boolean {
+    return this.slots[this.slotOf(hostname)] !== 0;
+  }
+
+  // The fingerprint of the name slotOf() last looked at (kept here, not returned in an
+  // object, so a lookup allocates nothing).
+  private a = 0;
+  private b = 0;
+  private c = 0;
+
+  /** The slot holding `hostname`'s entry, else the empty slot where it would go. */
+  private slotOf(hostname: string): number {
     // Three independent hashes in one pass over the name: FNV-1a, and two
     // MurmurHash3-style mixes from different seeds and constants, each finished with
     // Murmur's avalanche.
@@ -43,18 +67,19 @@ export class HostnameLines {
     a >>>= 0;
     b = avalanche(b ^ hostname.length);
     c = avalanche(c ^ hostname.length);
+    this.a = a;
+    this.b = b;
+    this.c = c;
     const mask = this.slots.length - 1;
     let slot = a & mask;
     for (let entry = this.slots[slot]!; entry !== 0; entry = this.slots[slot]!) {
       const e = entry - 1;
       if (this.fingerprintA[e] === a && this.fingerprintB[e] === b && this.fingerprintC[e] === c && this.lengths[e] === hostname.length) {
-        return this.lines[e];
+        return slot;
       }
       slot = (slot + 1) & mask;
     }
-    this.slots[slot] = this.append(a, b, c, hostname.length, line) + 1;
-    if (this.count * 2 > this.slots.length) this.rehash();
-    return undefined;
+    return slot;
   }
 
   private append(a: number, b: number, c: number, length: number, line: number): number {

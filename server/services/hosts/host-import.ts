@@ -10,7 +10,15 @@ import { StatementQueue, transactionConnection, withPooledConnection } from "../
 import { periodicYield } from "../event-loop";
 import { getSettings } from "../settings.service";
 import { query } from "../sql";
-import { type BatchOutcome, classifyBatch, type ImportAction, type ImportWriter, lookUpBatch } from "./host-import-batch";
+import {
+  type BatchOutcome,
+  classifyBatch,
+  type ImportAction,
+  type ImportWriter,
+  KNOWN_HOSTNAMES_MAX,
+  knownHostnames,
+  lookUpBatch,
+} from "./host-import-batch";
 
 export type ImportError = { line: number; column: string | null; message: string };
 export type { ImportAction } from "./host-import-batch";
@@ -85,6 +93,7 @@ export async function importHosts(
     );
   }
   const source = new HashingSource(input.content);
+  const limits = { maxRows: settings["import.maxRows"], maxBytes, fileBytes: size };
   const delimiter = input.delimiter ?? "auto";
   const runId = input.runId ?? randomUUID();
   const base = () => ({ runId, dryRun: input.dryRun, sha256: source.sha256(), fileName: input.fileName ?? null });
@@ -92,7 +101,7 @@ export async function importHosts(
   if (input.dryRun) {
     const pass = await withPooledConnection(em, (connection) => {
       const statements = new StatementQueue(connection);
-      return classifyFile(statements, statements, source, delimiter, settings["import.maxRows"], maxBytes, null);
+      return classifyFile(statements, statements, source, delimiter, limits, null);
     });
     const sha256 = source.sha256();
     await em.transactional(async (tx) => {
@@ -125,7 +134,7 @@ export async function importHosts(
       // committed hosts, which is all they need: the file has no duplicate hostnames, and
       // a host changed by someone else meanwhile makes the write fail as a CONFLICT.
       const pass = await withPooledConnection(em, (connection) =>
-        classifyFile(new StatementQueue(connection), writes, source, delimiter, settings["import.maxRows"], maxBytes, writer),
+        classifyFile(new StatementQueue(connection), writes, source, delimiter, limits, writer),
       );
       if (pass.summary.errorCount > 0) throw new RolledBack({ ...base(), applied: false, ...pass.summary });
       await recordAuditEvent(tx, config.secret, {
@@ -229,10 +238,10 @@ async function classifyFile(
   writes: StatementQueue,
   content: CsvSource,
   delimiter: CsvDelimiter | "auto",
-  maxRows: number,
-  maxBytes: number,
+  limits: { maxRows: number; maxBytes: number; fileBytes: number | null },
   writer: ImportWriter | null,
 ): Promise<Pass> {
+  const known = await knownHostnames(lookups, knownHostnamesLimit(limits));
   const summary: Pass["summary"] = {
     created: 0,
     updated: 0,
@@ -263,7 +272,7 @@ async function classifyFile(
     const rows = batch;
     batch = [];
     const batchWriter = summary.errorCount === 0 ? writer : null;
-    const lookup = lookUpBatch(lookups, rows, batchWriter !== null);
+    const lookup = lookUpBatch(lookups, rows, known, batchWriter !== null);
     const outcome = classified.then(() => lookup).then((found) => classifyBatch(writes, rows, found, batchWriter));
     classified = outcome.then(count);
     const entry = classified.then(() => outcome).then((o) => o.written);
@@ -275,7 +284,7 @@ async function classifyFile(
   // replies from PostgreSQL would wait, and so would the next statements.
   const pause = periodicYield(ROWS_BETWEEN_YIELDS);
   try {
-    for await (const items of parseHostsCsvBatches(content, { delimiter, maxRows, maxBytes })) {
+    for await (const items of parseHostsCsvBatches(content, { delimiter, maxRows: limits.maxRows, maxBytes: limits.maxBytes })) {
       for (const item of items) {
         if (item.kind === "error") {
           summary.errorCount++;
@@ -300,6 +309,18 @@ async function classifyFile(
     throw error;
   }
   return { summary };
+}
+
+/**
+ * How many stored hostnames an import reads up front (knownHostnames): no more than the
+ * file can have rows (a row takes at least two bytes; a stream of unknown size may be
+ * up to the row limit), and at most KNOWN_HOSTNAMES_MAX (about 6 MB of fingerprints, read
+ * in ~0.2 s). Past that, batches look up all their rows, as a small file in a large
+ * fleet should.
+ */
+function knownHostnamesLimit(limits: { maxRows: number; fileBytes: number | null }): number {
+  const rowsAtMost = limits.fileBytes === null ? limits.maxRows : Math.min(limits.maxRows, Math.ceil(limits.fileBytes / 2));
+  return Math.min(KNOWN_HOSTNAMES_MAX, rowsAtMost);
 }
 
 async function saveRun(

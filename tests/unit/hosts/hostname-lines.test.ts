@@ -55,3 +55,14 @@ test("tells apart hundreds of thousands of hostnames that differ by one characte
   }
   expect(seen.size).toBe(300_000);
 });
+
+test("says whether a hostname was added without adding it", () => {
+  const known = new HostnameLines();
+  expect(known.has("db-1.example.com")).toBe(false);
+  expect(known.size).toBe(0);
+  known.firstLineOrAdd("db-1.example.com", 0);
+  expect(known.has("db-1.example.com")).toBe(true);
+  expect(known.has("db-1.example.co")).toBe(false);
+  expect(known.has("db-1.example.comm")).toBe(false);
+  expect(known.size).toBe(1);
+});
