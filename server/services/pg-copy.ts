@@ -110,7 +110,7 @@ export async function transactionConnection(em: EntityManager): Promise<pg.Clien
 // @types/pg does not declare them).
 type CopyInConnection = {
   query: (text: string) => void;
-  sendCopyFromChunk: (chunk: Buffer) => void;
+  stream: { write: (chunk: Buffer) => boolean; cork: () => void; uncork: () => void };
   endCopyFrom: () => void;
 };
 
@@ -127,12 +127,23 @@ export function copyIn(client: pg.Client, copySql: string, data: readonly Buffer
     const submittable = {
       submit: (connection: CopyInConnection) => connection.query(copySql),
       handleCopyInResponse: (connection: CopyInConnection) => {
+        // Each CopyData message is its 5-byte header, then the data itself written to the
+        // socket as it is: pg's sendCopyFromChunk would first copy every byte into a new
+        // buffer (70 MB of them for an import of 100,000 hosts). Corked, so the pieces
+        // leave in one writev, not one system call each.
+        connection.stream.cork();
         for (const chunk of data) {
           for (let start = 0; start < chunk.length; start += COPY_MESSAGE_BYTES) {
-            connection.sendCopyFromChunk(chunk.subarray(start, start + COPY_MESSAGE_BYTES));
+            const message = chunk.subarray(start, start + COPY_MESSAGE_BYTES);
+            const header = Buffer.allocUnsafe(5);
+            header[0] = 0x64; // 'd'
+            header.writeInt32BE(message.length + 4, 1);
+            connection.stream.write(header);
+            connection.stream.write(message);
           }
         }
         connection.endCopyFrom();
+        connection.stream.uncork();
       },
       handleCommandComplete: (message: { text?: string }) => {
         rows = Number.parseInt(String(message.text ?? "").replace(/^COPY /, ""), 10) || 0;
@@ -156,7 +167,8 @@ export function copyIn(client: pg.Client, copySql: string, data: readonly Buffer
   });
 }
 
-const COPY_MESSAGE_BYTES = 64 * 1024;
+// At most this much per CopyData message (the import's buffers are 256 KiB each).
+const COPY_MESSAGE_BYTES = 256 * 1024;
 
 /** Runs `fn` with a pooled connection of its own (outside any transaction), released after. */
 export async function withPooledConnection<T>(em: EntityManager, fn: (connection: pg.Client) => Promise<T>): Promise<T> {

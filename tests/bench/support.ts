@@ -116,7 +116,7 @@ export function collectGarbage(): void {
 }
 
 /**
- * `COPY … FROM STDIN` of data in memory (the server's copyIn, 64 KiB per CopyData message).
+ * `COPY … FROM STDIN` of data in memory (the server's copyIn, 256 KiB per CopyData message).
  * Chosen over `COPY … FROM '/tmp/file.csv'` (or `FROM PROGRAM 'cat …'`) because those are
  * read by the server process: they need superuser or pg_read_server_files, a file the
  * `postgres` user can read, and a server on this machine, so they would fail against a
