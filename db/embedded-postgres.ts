@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { totalmem } from "node:os";
 import path from "node:path";
 import type { Logger } from "../server/logger";
 
@@ -12,6 +13,21 @@ import type { Logger } from "../server/logger";
 export type EmbeddedPostgres = { url: string; stop: () => Promise<void> };
 
 const DATABASE = "opsdesk";
+
+const MB = 1024 * 1024;
+
+/**
+ * Shared and WAL buffers for the embedded server (ADR 015): an eighth of the machine's
+ * memory, between PostgreSQL's default 128 MB and 512 MB, and an eighth of that for WAL.
+ * At the defaults (128 MB, 4 MB of WAL buffers) a CSV import of 100,000 hosts, which
+ * writes ~200 MB of pages and WAL, made its own backend evict dirty pages and flush WAL
+ * as it went; with 512 MB / 64 MB its backend needed ~10% less CPU per host against the
+ * same COPY baseline. Memory is only taken as pages are used.
+ */
+export function bufferSettings(totalMemory: number): string[] {
+  const shared = Math.min(512 * MB, Math.max(128 * MB, Math.floor(totalMemory / 8 / MB) * MB));
+  return ["-c", `shared_buffers=${shared / MB}MB`, "-c", `wal_buffers=${shared / 8 / MB}MB`];
+}
 
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
@@ -48,7 +64,7 @@ export async function startEmbeddedPostgres(options: {
     // `postgres` system user it creates.
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ["--encoding=UTF8", "--locale=C"],
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", ...bufferSettings(totalmem())],
     onLog: collect,
     onError: collect,
   });
