@@ -14,7 +14,8 @@ import { collectGarbage, copyFromStdin, mb, perSecond, sampleRss, seconds, start
  *  (a) dry run of 100k rows through POST /api/trpc/hosts.importCsv,
  *  (b) apply of the same rows into an empty hosts table, as tRPC JSON and as a CSV body,
  *  (c) COPY of the same rows into a scratch table shaped like hosts (same indexes),
- *      (b) and (c) in rounds (BENCH_HOSTS_ROUNDS, default 5), judged on the median,
+ *      (b) and (c) in rounds (BENCH_HOSTS_ROUNDS, default 5), judged on the median, each
+ *      step starting from a CHECKPOINT,
  *  (d) memory at 1M rows, each case in a fresh process: the CSV reader alone on a
  *      stream, then a dry run through the CSV body endpoint, the service and tRPC.
  * Targets are printed next to the figures; a missed one is reported, never thrown.
@@ -107,6 +108,18 @@ export async function run(): Promise<void> {
       return { ms, result: res.data };
     };
 
+    // Each timed step starts from a checkpoint, as pgbench advises: otherwise a checkpoint
+    // (one per ~1 GB of WAL) lands in whichever step happens to be running, and its page
+    // writes count against that step alone.
+    let checkpointRefused = false;
+    const checkpoint = async () => {
+      if (checkpointRefused) return;
+      await sql.query("checkpoint").catch((error: unknown) => {
+        checkpointRefused = true;
+        console.log(`  (CHECKPOINT refused, steps not aligned on checkpoints: ${error instanceof Error ? error.message : String(error)})`);
+      });
+    };
+
     collectGarbage();
     const rssBefore = process.memoryUsage.rss();
     const rss100k = sampleRss();
@@ -121,12 +134,14 @@ export async function run(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       // (b) apply into an emptied hosts table, as tRPC JSON
       await sql.query("truncate hosts cascade");
+      await checkpoint();
       const apply = await importOverHttp(false);
       await expectHosts(sql, ROWS, apply.result.applied, "apply");
 
       // (b2) the same apply through the streaming endpoint (POST /hosts/import.csv, the
       // CSV as the request body, as the CLI sends it)
       await sql.query("truncate hosts cascade");
+      await checkpoint();
       const streamedApplyStarted = performance.now();
       const streamedApply = await postStream(`${app.url}/hosts/import.csv?dryRun=false&fileName=bench-hosts.csv`, token, bufferChunks(csv));
       const streamedApplyMs = performance.now() - streamedApplyStarted;
@@ -139,6 +154,7 @@ export async function run(): Promise<void> {
       await sql.query("create table bench_hosts_copy (like hosts including defaults including constraints including indexes)");
       await sql.query("create sequence bench_hosts_copy_id_seq owned by bench_hosts_copy.id");
       await sql.query("alter table bench_hosts_copy alter column id set default nextval('bench_hosts_copy_id_seq')");
+      await checkpoint();
       const copyStarted = performance.now();
       const copied = await copyFromStdin(
         sql,
