@@ -37,12 +37,19 @@ async function importCsv(runtime: Runtime, resolveIdentity: ResolveIdentity, req
   const delimiter = DELIMITERS[(params.get("delimiter") ?? "auto") as keyof typeof DELIMITERS];
   if (!delimiter) return sendProblem(req, res, 400, 'Unknown delimiter: use auto, "," or ";".');
   const fileName = params.get("fileName")?.slice(0, 255) ?? null;
+  const declaredBytes = Number(req.get("content-length"));
   try {
     const result = await importHosts(
       auth.em,
       runtime.config,
       auth.user,
-      { content: req as AsyncIterable<Buffer>, dryRun, delimiter, fileName },
+      {
+        content: req as AsyncIterable<Buffer>,
+        declaredBytes: Number.isSafeInteger(declaredBytes) && declaredBytes >= 0 ? declaredBytes : null,
+        dryRun,
+        delimiter,
+        fileName,
+      },
       auth.info,
     );
     res.setHeader("Cache-Control", "no-store");

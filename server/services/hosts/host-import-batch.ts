@@ -126,8 +126,8 @@ export const KNOWN_HOSTNAMES_MAX = 250_000;
  * The hostnames stored when the import starts, if there are at most `limit` of them
  * (else null). With them, each batch asks the database only about the rows that may
  * exist, and a file of new hosts costs no index probes at all: one probe per row was
- * a quarter of the database's work in an apply (ADR 015). Kept as fingerprints (~26 bytes a
- * host); a host created by someone else after this read is caught when written (the
+ * about an eighth of the database's work in an apply (ADR 015). Kept as fingerprints
+ * (~26 bytes a host); a host created by someone else after this read is caught when written (the
  * unique index: CONFLICT), as one created after a batch's lookup always was. The caller
  * sets `limit` from the file's size, so a small file does not read a large fleet.
  */

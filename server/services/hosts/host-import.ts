@@ -61,6 +61,12 @@ export type ImportInput = {
    * body): a stream is read once, never held whole.
    */
   content: Buffer | string | AsyncIterable<Buffer>;
+  /**
+   * A stream's declared length (Content-Length), if any: only bounds how many stored
+   * hostnames are read up front (knownHostnamesLimit), so a small upload does not read a
+   * large fleet. The byte limit is enforced on what actually arrives.
+   */
+  declaredBytes?: number | null;
   fileName?: string | null;
   delimiter?: CsvDelimiter | "auto";
   dryRun: boolean;
@@ -93,7 +99,7 @@ export async function importHosts(
     );
   }
   const source = new HashingSource(input.content);
-  const limits = { maxRows: settings["import.maxRows"], maxBytes, fileBytes: size };
+  const limits = { maxRows: settings["import.maxRows"], maxBytes, fileBytes: size ?? input.declaredBytes ?? null };
   const delimiter = input.delimiter ?? "auto";
   const runId = input.runId ?? randomUUID();
   const base = () => ({ runId, dryRun: input.dryRun, sha256: source.sha256(), fileName: input.fileName ?? null });
@@ -318,7 +324,7 @@ async function classifyFile(
  * in ~0.2 s). Past that, batches look up all their rows, as a small file in a large
  * fleet should.
  */
-function knownHostnamesLimit(limits: { maxRows: number; fileBytes: number | null }): number {
+export function knownHostnamesLimit(limits: { maxRows: number; fileBytes: number | null }): number {
   const rowsAtMost = limits.fileBytes === null ? limits.maxRows : Math.min(limits.maxRows, Math.ceil(limits.fileBytes / 2));
   return Math.min(KNOWN_HOSTNAMES_MAX, rowsAtMost);
 }
