@@ -19,6 +19,8 @@ export type HostsCsvItem = HostsCsvRow | HostsCsvError;
 
 // What a UTF-8 decoder puts where bytes were not UTF-8.
 const REPLACEMENT_CHARACTER = "\uFFFD";
+// The damaged fields of a row without encoding problems (shared: most rows).
+const NOTHING_DAMAGED: ReadonlySet<HostFieldName | null> = new Set();
 
 /**
  * Turns parsed CSV records, in file order, into rows and errors. Keeps only what a
@@ -45,7 +47,11 @@ export class HostsCsvRecords {
     return this.rowCount;
   }
 
-  *record(cells: string[]): Generator<HostsCsvItem, void, undefined> {
+  /**
+   * Adds the record's row or errors to `out`. (Pushed, not yielded: a generator per
+   * record allocates more than many a row's own checks.)
+   */
+  record(cells: string[], out: HostsCsvItem[]): void {
     const line = this.nextLine;
     const lastLine = line + countLineFeeds(cells);
     this.nextLine = lastLine + 1;
@@ -53,13 +59,13 @@ export class HostsCsvRecords {
 
     if (cells.every((cell) => cell.trim() === "")) {
       // Blank lines (and the ",,,," rows spreadsheets leave behind) carry nothing.
-      yield* encodingErrors(encodingProblems, () => null);
+      for (const error of encodingErrors(encodingProblems, () => null)) out.push(error);
     } else if (this.header === null) {
-      yield* this.readHeader(cells, line, encodingProblems);
+      for (const item of this.readHeader(cells, line, encodingProblems)) out.push(item);
     } else {
       this.rowCount += 1;
       if (this.rowCount > this.limits.maxRows) throw new CsvLimitError("rows", this.limits.maxRows);
-      yield* this.readRow(this.header, cells, line, encodingProblems);
+      this.readRow(this.header, cells, line, encodingProblems, out);
     }
   }
 
@@ -95,29 +101,24 @@ export class HostsCsvRecords {
     if (!header.hasHostname) this.stopped = true;
   }
 
-  private *readRow(
-    header: HostsCsvHeader,
-    cells: string[],
-    line: number,
-    encodingProblems: InvalidUtf8[],
-  ): Generator<HostsCsvItem, void, undefined> {
+  private readRow(header: HostsCsvHeader, cells: string[], line: number, encodingProblems: InvalidUtf8[], out: HostsCsvItem[]): void {
     const errors: HostsCsvError[] = [];
     // Fields whose text was damaged by undecodable bytes: the encoding error covers
     // them, and "invalid hostname" on top would only distract.
-    const damaged = new Set<HostFieldName | null>();
+    let damaged: ReadonlySet<HostFieldName | null> = NOTHING_DAMAGED;
     if (encodingProblems.length > 0) {
+      const fields = new Set<HostFieldName | null>();
       cells.forEach((cell, index) => {
-        if (cell.includes(REPLACEMENT_CHARACTER)) damaged.add(header.fields[index] ?? null);
+        if (cell.includes(REPLACEMENT_CHARACTER)) fields.add(header.fields[index] ?? null);
       });
-    }
-    if (encodingProblems.length > 0) {
-      const firstDamaged = [...damaged].find((field) => field !== null) ?? null;
+      damaged = fields;
+      const firstDamaged = [...fields].find((field) => field !== null) ?? null;
       errors.push(...encodingErrors(encodingProblems, () => (firstDamaged ? columnOfField(firstDamaged) : null)));
     }
 
     if (cells.length !== header.fields.length) {
       errors.push({ kind: "error", line, column: null, message: this.raggedMessage(cells.length) });
-      yield* errors;
+      out.push(...errors);
       return;
     }
 
@@ -139,9 +140,9 @@ export class HostsCsvRecords {
     if (duplicate) errors.push(duplicate);
 
     if (parsed.ok && errors.length === 0) {
-      yield { kind: "row", line, fields: parsed.value, presentFields: this.presentFields };
+      out.push({ kind: "row", line, fields: parsed.value, presentFields: this.presentFields });
     } else {
-      yield* errors;
+      out.push(...errors);
     }
   }
 

@@ -105,7 +105,7 @@ export async function* parseHostsCsvBatches(
     for (;;) {
       const items: HostsCsvItem[] = [];
       for (let cells = activeParser.read() as string[] | null; cells !== null; cells = activeParser.read() as string[] | null) {
-        for (const item of records.record(cells)) items.push(item);
+        records.record(cells, items);
         read += 1;
         while (unreadableAfter.length > 0 && unreadableAfter[0] <= read) {
           unreadableAfter.shift();
