@@ -169,7 +169,7 @@ describe("imports spanning several batches", () => {
 });
 
 describe("stored hostnames read up front", () => {
-  test("are read when there are at most as many as the limit, and looked up without a query per row", async () => {
+  test("are kept when there are at most as many as the limit, and not at all when there are more", async () => {
     await sql.query("insert into hosts (hostname) select 'known-' || g || '.bulk.test' from generate_series(1, 120) g");
     const statements = new StatementQueue(sql);
     const known = await knownHostnames(statements, 100_000);

@@ -15,8 +15,8 @@ import {
   classifyBatch,
   type ImportAction,
   type ImportWriter,
-  KNOWN_HOSTNAMES_MAX,
   knownHostnames,
+  knownHostnamesLimit,
   lookUpBatch,
 } from "./host-import-batch";
 
@@ -315,18 +315,6 @@ async function classifyFile(
     throw error;
   }
   return { summary };
-}
-
-/**
- * How many stored hostnames an import reads up front (knownHostnames): no more than the
- * file can have rows (a row takes at least two bytes; a stream of unknown size may be
- * up to the row limit), and at most KNOWN_HOSTNAMES_MAX (about 6 MB of fingerprints, read
- * in ~0.2 s). Past that, batches look up all their rows, as a small file in a large
- * fleet should.
- */
-export function knownHostnamesLimit(limits: { maxRows: number; fileBytes: number | null }): number {
-  const rowsAtMost = limits.fileBytes === null ? limits.maxRows : Math.min(limits.maxRows, Math.ceil(limits.fileBytes / 2));
-  return Math.min(KNOWN_HOSTNAMES_MAX, rowsAtMost);
 }
 
 async function saveRun(

@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { knownHostnamesLimit } from "../../../server/services/hosts/host-import";
+import { knownHostnamesLimit } from "../../../server/services/hosts/host-import-batch";
 
 test("an import reads no more stored hostnames up front than its file can have rows", () => {
   // A row takes at least two bytes ("a\n").
