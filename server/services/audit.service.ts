@@ -5,6 +5,7 @@ import {
   auditContentParts,
   auditHash,
   AuditHasher,
+  type CanonicalJsonWriter,
   canonicalAuditContent,
   canonicalJson,
 } from "./audit-encoding";
@@ -107,12 +108,15 @@ type EventKind = AuditContentFixed & {
   copyTail?: Buffer;
 };
 
-/** An event ready to append: its kind, its own columns (before/after as canonical JSON text) and its hash. */
-type ChainedEvent = {
+/**
+ * An event ready to append: its kind, its own columns (before/after as canonical JSON:
+ * text, or for a prepared event the UTF-8 bytes of `after`) and its hash.
+ */
+type ChainedEvent<After> = {
   kind: EventKind;
   targetId: string | null;
   before: string | null;
-  after: string | null;
+  after: After;
   prevHash: string;
   hash: string;
 };
@@ -142,21 +146,32 @@ class AuditChain {
     return new AuditChain(secret, last?.hash ?? GENESIS_HASH, new Date());
   }
 
-  next(input: AuditEventInput | PreparedAuditEvent): ChainedEvent {
+  next(input: AuditEventInput): ChainedEvent<string | null> {
     const kind = this.kindOf(input);
-    const targetId = input.targetId == null ? null : String(input.targetId);
+    const targetId = targetIdOf(input);
+    const before = beforeOf(input);
     // Stored as `json` (ADR 013): the column keeps exactly the text that was hashed.
-    const before = input.before === undefined || input.before === null ? null : canonicalJson(input.before);
-    const after = "afterJson" in input ? input.afterJson : input.after === undefined || input.after === null ? null : canonicalJson(input.after);
-    // The hash of the same text as canonicalAuditContent (the verifier's), around this
-    // kind's cached parts.
+    const after = input.after === undefined || input.after === null ? null : canonicalJson(input.after);
+    // The hash of the text canonicalAuditContent gives the verifier, around this kind's parts.
     const prevHash = this.prevHash;
-    const hash = this.hasher.hashOfParts(prevHash, kind.text, targetId, before ?? "null", after ?? "null");
-    this.prevHash = hash;
-    return { kind, targetId, before, after, prevHash, hash };
+    this.prevHash = this.hasher.hashOfParts(prevHash, kind.text, targetId, before ?? "null", after ?? "null");
+    return { kind, targetId, before, after, prevHash, hash: this.prevHash };
   }
 
-  private kindOf(input: AuditEventInput | PreparedAuditEvent): EventKind {
+  /**
+   * The next event, its `after` written straight into the hash's input; its bytes come
+   * back as a view, valid until the next event is chained.
+   */
+  nextPrepared<T>(input: PreparedAuditEvent<T>): ChainedEvent<Buffer> {
+    const kind = this.kindOf(input);
+    const targetId = targetIdOf(input);
+    const before = beforeOf(input);
+    const prevHash = this.prevHash;
+    this.prevHash = this.hasher.hashOfPrepared(prevHash, kind.text, targetId, before ?? "null", input.after, input.writeAfter);
+    return { kind, targetId, before, after: this.hasher.lastAfter(), prevHash, hash: this.prevHash };
+  }
+
+  private kindOf(input: AuditEventInput | PreparedAuditEvent<unknown>): EventKind {
     const last = this.kind;
     const targetType = input.targetType ?? null;
     const outcome = input.outcome ?? "success";
@@ -179,11 +194,14 @@ class AuditChain {
 }
 
 /**
- * An event for a bulk append whose `after` is already canonical JSON text (exactly what
- * canonicalJson gives for the value), written by a caller that serialises many values of
- * one known shape faster than the generic function can.
+ * An event for a bulk append whose `after` comes with its own serialiser (giving exactly
+ * the bytes of canonicalJson of the value), for many values of one known shape: faster
+ * than the generic function, and written once, straight into the hashed text.
  */
-export type PreparedAuditEvent = Omit<AuditEventInput, "after"> & { afterJson: string | null };
+export type PreparedAuditEvent<T> = Omit<AuditEventInput, "after"> & { after: T; writeAfter: CanonicalJsonWriter<T> };
+
+const targetIdOf = (input: { targetId?: string | number | null }) => (input.targetId == null ? null : String(input.targetId));
+const beforeOf = (input: { before?: unknown }) => (input.before === undefined || input.before === null ? null : canonicalJson(input.before));
 
 const jsonText = (value: string | number | null) => (value === null ? "null" : JSON.stringify(value));
 
@@ -246,9 +264,9 @@ export class AuditBulkAppender {
    * not overlap: await one before the next. `statements` must run on the connection of
    * the transaction open() was given.
    */
-  async append(
+  async append<T>(
     statements: StatementQueue,
-    inputs: readonly (AuditEventInput | PreparedAuditEvent)[],
+    inputs: readonly (AuditEventInput | PreparedAuditEvent<T>)[],
     pause: () => Promise<void> | undefined = () => undefined,
   ): Promise<{ stored: Promise<number> }> {
     if (inputs.length === 0) return { stored: Promise.resolve(0) };
@@ -256,7 +274,7 @@ export class AuditBulkAppender {
     for (const input of inputs) {
       const turn = pause();
       if (turn) await turn;
-      const e = this.chain.next(input);
+      const e = "writeAfter" in input ? this.chain.nextPrepared(input) : this.chain.next(input);
       const kind = e.kind;
       // at, actor_id, actor_email, action, target_type
       kind.copyHead ??= BinaryCopyRows.fields((f) =>
@@ -264,7 +282,10 @@ export class AuditBulkAppender {
       );
       // ip, user_agent, request_id, outcome
       kind.copyTail ??= BinaryCopyRows.fields((f) => f.text(kind.ip).text(kind.userAgent).text(kind.requestId).text(kind.outcome));
-      rows.row(14).encoded(kind.copyHead).text(e.targetId).text(e.before).text(e.after).encoded(kind.copyTail).text(e.prevHash).text(e.hash);
+      rows.row(14).encoded(kind.copyHead).text(e.targetId).text(e.before);
+      if (e.after instanceof Uint8Array) rows.utf8(e.after);
+      else rows.text(e.after);
+      rows.encoded(kind.copyTail).text(e.prevHash).text(e.hash);
     }
     const data = rows.finish();
     // Wrapped: an awaited promise of a promise would wait for the COPY itself.

@@ -6,6 +6,8 @@
  * fields in the column order of its COPY statement, with the types those columns have.
  */
 
+import { writeUtf8 } from "./utf8-out";
+
 const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 const TEXT_OID = 25;
 // Microseconds between the Unix epoch and PostgreSQL's (2000-01-01T00:00:00Z).
@@ -56,9 +58,18 @@ export class BinaryCopyRows {
     if (value === null) return this.nullField();
     // At most 3 bytes per UTF-16 code unit; exact length written after encoding.
     this.reserve(4 + value.length * 3);
-    const written = this.buffer.write(value, this.position + 4, "utf8");
+    const written = writeUtf8(this.buffer, value, this.position + 4);
     this.buffer.writeInt32BE(written, this.position);
     this.position += 4 + written;
+    return this;
+  }
+
+  /** A text-like value given as its UTF-8 bytes. */
+  utf8(value: Uint8Array): this {
+    this.reserve(4 + value.length);
+    this.buffer.writeInt32BE(value.length, this.position);
+    this.buffer.set(value, this.position + 4);
+    this.position += 4 + value.length;
     return this;
   }
 

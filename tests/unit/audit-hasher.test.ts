@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, test } from "vitest";
-import { AuditHasher, auditContentFromParts, auditContentParts, auditHash } from "../../server/services/audit-encoding";
+import { AuditHasher, auditContentFromParts, auditContentParts, auditHash, writeJsonString } from "../../server/services/audit-encoding";
+import { Utf8Out } from "../../server/services/utf8-out";
 
 /**
  * AuditHasher computes HMAC-SHA256 by hand (pads and two hashes); the verifier uses
@@ -51,4 +52,44 @@ describe("AuditHasher", () => {
       }
     }
   });
+
+  test("hashes an after written by a writer as it hashes the same text, and hands back its bytes", () => {
+    const secret = "writer-secret";
+    const hasher = new AuditHasher(secret);
+    for (const after of ['{"notes":"émoji 😀"}', "x".repeat(9000), '{"a":1}']) {
+      const expected = auditHash(secret, prev, auditContentFromParts(parts, "7", "null", after));
+      expect(hasher.hashOfPrepared(prev, parts, "7", "null", after, (text, out) => out.text(text))).toBe(expected);
+      expect(hasher.lastAfter().toString("utf8")).toBe(after);
+    }
+  });
+
+  test("re-encodes the parts when a different kind of event follows", () => {
+    const secret = "kinds-secret";
+    const hasher = new AuditHasher(secret);
+    const other = auditContentParts({ ...fixed, action: "HOST_UPDATED", actorEmail: "ünï@example.test" }, "2026-11-25T10:00:01.000Z");
+    for (const p of [parts, other, parts]) {
+      expect(hasher.hashOfParts(prev, p, "1", "null", "{}")).toBe(auditHash(secret, prev, auditContentFromParts(p, "1", "null", "{}")));
+    }
+  });
 });
+
+describe("writeJsonString", () => {
+  test("writes what JSON.stringify writes, for every character class it treats apart", () => {
+    const samples = [
+      null,
+      "",
+      "plain-host.example.com",
+      'quote " and back\\slash',
+      "tab\t newline\n nul\u0000 del\u007f",
+      "é 😀 \u2028 \ud800 lone",
+      Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join(""),
+    ];
+    for (const value of samples) {
+      const out = new Utf8Out(4);
+      out.text("x");
+      writeJsonString(out, value);
+      expect(out.since(1).toString("utf8"), JSON.stringify(value)).toBe(JSON.stringify(value));
+    }
+  });
+});
+

@@ -1,8 +1,16 @@
 import { expect, test } from "vitest";
 import type { HostFields } from "../../../server/domain/hosts/host-fields";
 import { canonicalJson } from "../../../server/services/audit-encoding";
-import { createdHostJson } from "../../../server/services/hosts/host-import-batch";
+import { writeCreatedHostJson } from "../../../server/services/hosts/host-import-batch";
 import { AUDITED_FIELDS } from "../../../server/services/hosts/host-view";
+import { Utf8Out } from "../../../server/services/utf8-out";
+
+/** The bytes the writer gives, as text (a small buffer, so writing it also grows it). */
+function createdHostJson(fields: HostFields): string {
+  const out = new Utf8Out(8);
+  writeCreatedHostJson(fields, out);
+  return out.since(0).toString("utf8");
+}
 
 const host = (over: Partial<HostFields>): HostFields => ({
   hostname: "web-1.example.com",
