@@ -342,32 +342,27 @@ async function queueWrites(
  * the hash and the COPY). A unit test holds the two equal.
  */
 export function writeCreatedHostJson(f: HostFields, out: Utf8Out): void {
-  out.text('{"bastion":');
-  writeJsonString(out, f.bastion);
-  out.text(',"environment":');
-  writeJsonString(out, f.environment);
-  out.text(',"hostname":');
-  writeJsonString(out, f.hostname);
-  out.text(',"ip":');
-  writeJsonString(out, f.ip);
-  out.text(',"notes":');
-  writeJsonString(out, f.notes);
-  out.text(',"os":');
-  writeJsonString(out, f.os);
-  out.text(',"port":');
-  out.text(String(f.port));
-  out.text(',"prometheusInstance":');
-  writeJsonString(out, f.prometheusInstance);
-  out.text(',"sshTemplate":');
-  writeJsonString(out, f.sshTemplate);
-  out.text(',"sshUser":');
-  writeJsonString(out, f.sshUser);
-  out.text(',"tags":[');
-  for (let i = 0; i < f.tags.length; i++) {
-    if (i > 0) out.text(",");
-    writeJsonString(out, f.tags[i]!);
+  for (let i = 0; i < SORTED_AUDITED_FIELDS.length; i++) {
+    out.text(SORTED_KEYS[i]!);
+    const value = f[SORTED_AUDITED_FIELDS[i]!];
+    if (typeof value === "number") out.text(String(value));
+    else if (Array.isArray(value)) writeJsonStrings(out, value);
+    else writeJsonString(out, value);
   }
-  out.text("]}");
+  out.text("}");
+}
+
+// canonicalJson's key order, and each key as written: `{"bastion":`, `,"environment":`, …
+const SORTED_AUDITED_FIELDS = [...AUDITED_FIELDS].sort();
+const SORTED_KEYS = SORTED_AUDITED_FIELDS.map((field, i) => `${i === 0 ? "{" : ","}${JSON.stringify(field)}:`);
+
+function writeJsonStrings(out: Utf8Out, values: readonly string[]): void {
+  out.text("[");
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out.text(",");
+    writeJsonString(out, values[i]!);
+  }
+  out.text("]");
 }
 
 /** A host created by someone else while the import ran is a conflict to retry, not a crash. */
