@@ -47,7 +47,7 @@ export type ImportResult = {
 // database working without waiting for thousands of rows to be parsed; a dry run, whose
 // lookups are cheap, keeps few rows in flight, which is what bounds its memory on a file
 // of a million rows.
-const APPLY_PIPELINE = { firstBatch: 500, batch: 4_000, depth: 4 };
+const APPLY_PIPELINE = { firstBatch: 100, batch: 4_000, depth: 4 };
 const DRY_RUN_PIPELINE = { firstBatch: 1_000, batch: 1_000, depth: 2 };
 // Rows parsed between turns of the event loop.
 const ROWS_BETWEEN_YIELDS = 100;

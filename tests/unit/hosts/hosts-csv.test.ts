@@ -134,6 +134,16 @@ describe("reading rows", () => {
     expect(errorsOf(whole)).toEqual([]);
   });
 
+  test("a file larger than the parser's first small pieces reads every row whole, across their boundaries", async () => {
+    // ~90 KB: the first 64 KiB reach the parser in 4 KiB pieces. Rows of varying length put
+    // two-byte characters and quoted line breaks across those piece boundaries.
+    const notes = (i: number) => `note ${"é".repeat(i % 13)}\n${"x".repeat(i % 7)} ☃`;
+    const csv = Buffer.from(`hostname,notes\n${Array.from({ length: 2000 }, (_, i) => `h${i}.example.com,"${notes(i)}"\n`).join("")}`);
+    const items = await collect(csv, { maxRows: 2000 });
+    expect(errorsOf(items)).toEqual([]);
+    expect(rowsOf(items).map((row) => row.fields.notes)).toEqual(Array.from({ length: 2000 }, (_, i) => notes(i)));
+  });
+
   test("a stream of strings is accepted", async () => {
     async function* strings() {
       yield "hostname\nweb";
