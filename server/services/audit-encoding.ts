@@ -181,7 +181,7 @@ export class AuditHasher {
     return hash("sha256", this.outer, "hex");
   }
 
-  /** The UTF-8 of the last hashed event's `after` JSON: a view, valid until the next hashOfParts. */
+  /** The UTF-8 of the last hashed event's `after` JSON: a view, valid until the next event is hashed. */
   lastAfter(): Buffer {
     return this.inner.buffer.subarray(this.afterStart, this.afterEnd);
   }
