@@ -85,6 +85,16 @@ export function writeJsonString(out: Utf8Out, value: string | null): void {
   out.position = start + length + 2;
 }
 
+/** An array of strings as JSON onto `out`, exactly as JSON.stringify writes it. */
+export function writeJsonStringArray(out: Utf8Out, values: readonly string[]): void {
+  out.text("[");
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out.text(",");
+    writeJsonString(out, values[i]!);
+  }
+  out.text("]");
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 

@@ -3,7 +3,7 @@ import { HostnameLines } from "../../domain/csv/hostname-lines";
 import type { HostsCsvRow } from "../../domain/csv/hosts-csv";
 import type { HostFields } from "../../domain/hosts/host-fields";
 import { DomainError } from "../../errors";
-import { writeJsonString } from "../audit-encoding";
+import { writeJsonString, writeJsonStringArray } from "../audit-encoding";
 import type { AuditActor, AuditBulkAppender, AuditEventInput, AuditRequestInfo, PreparedAuditEvent } from "../audit.service";
 import { BinaryCopyRows } from "../pg-binary-copy";
 import { periodicYield } from "../event-loop";
@@ -346,7 +346,7 @@ export function writeCreatedHostJson(f: HostFields, out: Utf8Out): void {
     out.text(SORTED_KEYS[i]!);
     const value = f[SORTED_AUDITED_FIELDS[i]!];
     if (typeof value === "number") out.text(String(value));
-    else if (Array.isArray(value)) writeJsonStrings(out, value);
+    else if (Array.isArray(value)) writeJsonStringArray(out, value);
     else writeJsonString(out, value);
   }
   out.text("}");
@@ -355,15 +355,6 @@ export function writeCreatedHostJson(f: HostFields, out: Utf8Out): void {
 // canonicalJson's key order, and each key as written: `{"bastion":`, `,"environment":`, …
 const SORTED_AUDITED_FIELDS = [...AUDITED_FIELDS].sort();
 const SORTED_KEYS = SORTED_AUDITED_FIELDS.map((field, i) => `${i === 0 ? "{" : ","}${JSON.stringify(field)}:`);
-
-function writeJsonStrings(out: Utf8Out, values: readonly string[]): void {
-  out.text("[");
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) out.text(",");
-    writeJsonString(out, values[i]!);
-  }
-  out.text("]");
-}
 
 /** A host created by someone else while the import ran is a conflict to retry, not a crash. */
 function describeWriteError(error: unknown): unknown {
