@@ -113,7 +113,16 @@ export function ErrorBoundary() {
     else if (status === 403) message = typeof error.data === "string" && error.data ? error.data : "Your role does not allow this page.";
     else if (typeof error.data === "string" && error.data) message = error.data;
   }
-  const title = status === 404 ? "Not found" : status === 403 ? "Forbidden" : status >= 500 ? "Server error" : "Error";
+  const title =
+    status === 404
+      ? "Not found"
+      : status === 403
+        ? "Forbidden"
+        : status === 503
+          ? "Temporarily unavailable"
+          : status >= 500
+            ? "Server error"
+            : "Error";
   return (
     <Shell user={data?.user ?? null} csrfToken={data?.csrfToken}>
       <section className="card max-w-xl">

@@ -33,6 +33,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   log: Logger;
   database?: string;
+  /** A fixed port (tests that stop and restart the server need it back on the same one). */
+  port?: number;
 }): Promise<EmbeddedPostgres> {
   const { dataDir, log } = options;
   const database = options.database ?? DATABASE;
@@ -45,7 +47,7 @@ export async function startEmbeddedPostgres(options: {
   removeStalePid(pgDir, log);
 
   const EmbeddedPostgresClass = await importWithoutSignalHandlers();
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const output: string[] = [];
   const collect = (message: unknown) => {
     const text = String(message).trim();

@@ -26,6 +26,9 @@ export function ormOptions(databaseUrl: string, log?: Logger): Options {
     // EntityManager must never be used for a request's work by accident.
     allowGlobalContext: false,
     pool: { min: 0, max: 10, idleTimeoutMillis: 10_000 },
+    // Fail fast when PostgreSQL is away (ADR 017): a connection attempt gives up after
+    // 5 s and a request waits at most 10 s for a pooled connection, then answers 503.
+    driverOptions: { connection: { connectionTimeoutMillis: 5_000 }, acquireConnectionTimeout: 10_000 },
     debug: false,
     logger: (message) => log?.debug({ orm: message }),
     forceUtcTimezone: true,

@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { DATABASE_RETRY_AFTER_SECONDS } from "../../server/errors";
 import { appRouter } from "../../server/trpc/root";
 import { trpcContextFor } from "../trpc/caller.server";
 
@@ -13,7 +14,13 @@ function handle({ request, context }: LoaderFunctionArgs | ActionFunctionArgs) {
     router: appRouter,
     maxBatchSize: MAX_BATCH_SIZE,
     createContext: ({ resHeaders }) => trpcContextFor(request, context, resHeaders),
-    responseMeta: () => ({ headers: { "Cache-Control": "no-store" } }),
+    responseMeta: ({ errors }) => ({
+      headers: {
+        "Cache-Control": "no-store",
+        // The database is away: tell scripts when to try again (ADR 017).
+        ...(errors.some((e) => e.code === "SERVICE_UNAVAILABLE") ? { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) } : {}),
+      },
+    }),
   });
 }
 

@@ -2,6 +2,7 @@ import type { AppLoadContext } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { DATABASE_RETRY_AFTER_SECONDS, toTrpcError } from "../../server/errors";
 import { type ContextOptions, createTrpcContext, type TrpcContext } from "../../server/trpc/context";
 import { createCaller } from "../../server/trpc/root";
 
@@ -16,7 +17,13 @@ export async function trpcContextFor(
   resHeaders: Headers = new Headers(),
   options: ContextOptions = {},
 ): Promise<TrpcContext> {
-  return createTrpcContext(context, request, resHeaders, await context.identity(), options);
+  const identity = await context.identity().catch((error: unknown) => {
+    // Who the caller is cannot be checked without the database: 503, not "signed out".
+    const mapped = toTrpcError(error);
+    if (mapped.code === "SERVICE_UNAVAILABLE") resHeaders.set("Retry-After", String(DATABASE_RETRY_AFTER_SECONDS));
+    throw mapped;
+  });
+  return createTrpcContext(context, request, resHeaders, identity, options);
 }
 
 export async function callerFor(

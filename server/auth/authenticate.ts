@@ -1,5 +1,6 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Config } from "../config";
+import { isDatabaseUnavailable } from "../errors";
 import { userForApiToken } from "../services/api-tokens.service";
 import type { AuditRequestInfo } from "../services/audit.service";
 import { loadSessionUser, rotateRefreshToken } from "../services/sessions.service";
@@ -59,7 +60,9 @@ export async function authenticate(
       return cookieIdentity(config, rotated.user, rotated.tokens.sessionId);
     }
     return cookieIdentity(config, rotated.user, rotated.sessionId);
-  } catch {
+  } catch (error) {
+    // An unreachable database says nothing about the session: keep the cookies (ADR 017).
+    if (isDatabaseUnavailable(error)) throw error;
     if (resHeaders) appendCookies(resHeaders, clearedSessionCookies(request));
     return ANONYMOUS;
   }
@@ -74,12 +77,11 @@ async function userFromAccessToken(
   config: Config,
   token: string,
 ): Promise<{ user: SessionUser; sessionId: string } | null> {
-  try {
-    const claims = await tokenService(config.secret).verifyAccessToken(token);
-    if (!claims.sessionId) return null;
-    const user = await loadSessionUser(em, claims.userId, claims.sessionId, claims.tokenVersion);
-    return user ? { user, sessionId: claims.sessionId } : null;
-  } catch {
-    return null;
-  }
+  const claims = await tokenService(config.secret)
+    .verifyAccessToken(token)
+    .catch(() => null);
+  if (!claims?.sessionId) return null;
+  // Database errors propagate: "cannot check" is not "signed out" (ADR 017).
+  const user = await loadSessionUser(em, claims.userId, claims.sessionId, claims.tokenVersion);
+  return user ? { user, sessionId: claims.sessionId } : null;
 }

@@ -13,6 +13,7 @@ import { pingDatabase } from "../services/system.service";
 import { artifactRoutes } from "./artifact-routes";
 import { auditExportRoute } from "./audit-export-route";
 import { bodyLimit } from "./body-limit";
+import { databaseOutageErrors, withDatabaseOutagePages } from "./database-outage";
 import { hostImportRoute } from "./host-import-route";
 import { accessLog, apiCors, requestId, securityHeaders } from "./middleware";
 import type { RequestContext } from "./request-context";
@@ -88,7 +89,7 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
     app.all(
       "*",
       createRequestHandler({
-        build,
+        build: withDatabaseOutagePages(build),
         mode: build.mode,
         getLoadContext: (req, res): RequestContext => {
           const id = res.locals.requestId as string;
@@ -119,6 +120,7 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
       }),
     );
   }
+  app.use(databaseOutageErrors());
   return app;
 }
 
