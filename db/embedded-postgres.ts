@@ -93,15 +93,60 @@ export async function startEmbeddedPostgres(options: {
     await admin.end();
   }
 
-  let stopped = false;
+  const postmasterPid = readPostmasterPid(pgDir);
+  let stopping: Promise<void> | null = null;
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await pg.stop();
+    stop: () => {
+      stopping ??= stopAndWait(pg, postmasterPid, log);
+      return stopping;
     },
   };
+}
+
+/**
+ * The package's stop() sends SIGINT (fast shutdown) and resolves on its child's exit
+ * event, which never comes if the child has already gone, and says nothing of the
+ * server's own children. The app must exit only after PostgreSQL has (issue 17): wait for
+ * the postmaster's pid to disappear, and escalate (SIGTERM, then SIGKILL) if it lingers.
+ */
+async function stopAndWait(pg: { stop(): Promise<void> }, pid: number | null, log: Logger): Promise<void> {
+  await Promise.race([pg.stop(), sleep(STOP_WAIT_MS)]);
+  if (pid === null) return;
+  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+    if (await exited(pid, STOP_WAIT_MS)) return;
+    log.warn({ pid, signal }, "embedded PostgreSQL did not stop in time; signalling it");
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return; // gone in the meantime
+    }
+  }
+  if (!(await exited(pid, STOP_WAIT_MS))) log.error({ pid }, "embedded PostgreSQL is still running after SIGKILL");
+}
+
+const STOP_WAIT_MS = 10_000;
+
+async function exited(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid) && isPostgres(pid)) {
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function readPostmasterPid(pgDir: string): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(path.join(pgDir, "postmaster.pid"), "utf8").split("\n")[0] ?? "", 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -21,6 +21,9 @@ const SHUTDOWN_GRACE_MS = 8_000;
  * routes and this entry share one copy of every module and one ORM.
  */
 export async function runServer(build: ServerBuild, env: Environment = process.env): Promise<void> {
+  // Trapped before anything starts: a signal during boot (while PostgreSQL starts, say)
+  // must not kill the process with its database still running (issue 17).
+  const signals = trapShutdownSignals();
   limitHeapHeadroom();
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -41,6 +44,7 @@ export async function runServer(build: ServerBuild, env: Environment = process.e
       databaseUrl = embedded.url;
       log.info({ dataDir: config.dataDir }, "embedded PostgreSQL started");
     }
+    if (signals.requested()) return await stopDuringBoot(signals.requested(), log, embedded);
     const orm = await openOrm(databaseUrl, log);
     const applied = await migrateUp(orm);
     if (applied.length) log.info({ migrations: applied }, "migrations applied");
@@ -70,7 +74,7 @@ export async function runServer(build: ServerBuild, env: Environment = process.e
       const { broadcastDevReady } = await import("@remix-run/node");
       await broadcastDevReady(build);
     }
-    installShutdown(server, runtime, embedded, stopCleanup);
+    installShutdown(server, runtime, embedded, stopCleanup, signals);
   } catch (error) {
     log.fatal({ err: error }, "OpsDesk failed to start");
     await embedded?.stop().catch(() => undefined);
@@ -89,12 +93,42 @@ function announceFirstAdmin(admin: { email: string; generatedPassword: string | 
   );
 }
 
+type ShutdownSignals = { requested(): string | null; onSignal(handler: (signal: string) => void): void };
+
+/** Records SIGTERM/SIGINT from the first moment; the handler set later gets any signal already seen. */
+function trapShutdownSignals(): ShutdownSignals {
+  let requested: string | null = null;
+  let handler: ((signal: string) => void) | null = null;
+  const receive = (signal: string) => {
+    requested ??= signal;
+    handler?.(signal);
+  };
+  process.on("SIGTERM", () => receive("SIGTERM"));
+  process.on("SIGINT", () => receive("SIGINT"));
+  return {
+    requested: () => requested,
+    onSignal(next) {
+      handler = next;
+      if (requested) next(requested);
+    },
+  };
+}
+
+/** A signal came while booting, before anything served: stop the database, exit 0. */
+async function stopDuringBoot(signal: string | null, log: Logger, embedded: EmbeddedPostgres | undefined): Promise<never> {
+  log.info({ signal }, "shutting down during start-up");
+  await embedded?.stop().catch((err) => log.error({ err }, "stopping PostgreSQL failed"));
+  log.info("stopped");
+  process.exit(0);
+}
+
 /** SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close ORM and database, exit 0. */
 function installShutdown(
   server: Server,
   runtime: Runtime,
   embedded: EmbeddedPostgres | undefined,
   stopCleanup: () => void,
+  signals: ShutdownSignals,
 ): void {
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
@@ -115,8 +149,7 @@ function installShutdown(
     runtime.log.info("stopped");
     process.exit(0);
   };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  signals.onSignal((signal) => void shutdown(signal));
 }
 
 type KnexPool = { numUsed(): number; numFree(): number; numPendingAcquires(): number };

@@ -2,7 +2,7 @@ import { execSync } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { spawnServer, waitForReady } from "../support/server-process";
+import { type ServerProcess, spawnServer, waitForReady } from "../support/server-process";
 import { makeTempDir } from "../support/temp-dir";
 
 // These tests run the real production entry (`node scripts/serve.mjs`) on the build that
@@ -13,6 +13,19 @@ if (!hasBuild) console.warn("process lifecycle tests skipped: no build/index.js 
 function postgresProcessesFor(dataDir: string): string[] {
   const out = execSync("ps -eo pid,args", { encoding: "utf8" });
   return out.split("\n").filter((line) => line.includes(dataDir) && line.includes("postgres"));
+}
+
+async function waitForOutput(server: ServerProcess, text: string): Promise<void> {
+  await waitFor(() => server.output().includes(text), server);
+}
+
+async function waitFor(condition: () => boolean, server: ServerProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms:\n${server.output()}`);
+    if (server.child.exitCode !== null) throw new Error(`server exited early:\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 const dirs: string[] = [];
@@ -35,6 +48,25 @@ describe.skipIf(!hasBuild)("the server process", () => {
     expect(postgresProcessesFor(dataDir)).toEqual([]);
     expect(server.output()).toContain('"msg":"stopped"');
   }, 60_000);
+
+  // Issue 17: 1 in 5 start → SIGTERM runs left an embedded PostgreSQL behind. A signal can
+  // come at any moment of the boot (a supervisor giving up, a deploy rolling on), so each
+  // round sends it at another point: while PostgreSQL starts, right after, and when ready.
+  test("SIGTERM at any point of start-up exits 0 only after its PostgreSQL has exited (5 rounds)", async () => {
+    const moments = ["postgres-starting", "postgres-started", "ready", "postgres-starting", "ready"] as const;
+    for (const [round, moment] of moments.entries()) {
+      const dataDir = makeTempDir("opsdesk-proc-");
+      dirs.push(dataDir);
+      const server = await spawnServer({ OPSDESK_DATA_DIR: dataDir, OPSDESK_ADMIN_PASSWORD: "correct-horse-battery" });
+      if (moment === "ready") await waitForReady(server);
+      else if (moment === "postgres-started") await waitForOutput(server, "embedded PostgreSQL started");
+      else await waitFor(() => postgresProcessesFor(dataDir).length > 0, server);
+      server.child.kill("SIGTERM");
+      const code = await server.exited;
+      const left = postgresProcessesFor(dataDir);
+      expect({ round, moment, code, left }).toEqual({ round, moment, code: 0, left: [] });
+    }
+  }, 120_000);
 
   test("a generated admin password is printed once with the email", async () => {
     const dataDir = makeTempDir("opsdesk-proc-");
