@@ -1,17 +1,19 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Writable } from "node:stream";
 import type pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
 
-type PgConnection = { query(text: string): void; stream: { pause(): void; resume(): void } };
 type PgClient = { query(submittable: unknown): void };
 type KnexClient = { acquireConnection(): Promise<PgClient>; releaseConnection(client: PgClient): Promise<void> };
 
 /**
- * Streams `COPY (…) TO STDOUT` into a writable with backpressure: when the writable is
- * full, the database socket is paused, so a slow client holds PostgreSQL back instead of
- * filling this process's memory. Uses a pooled connection of its own for the duration.
- * `transform` may rewrite each chunk (it is called in order, chunks split anywhere).
- * Resolves with the number of rows copied.
+ * Streams `COPY (…) TO STDOUT` into a writable with backpressure, through pg-copy-streams
+ * (ADR 018): when the writable is full the COPY stream is paused, and with it the
+ * database socket, so a slow client holds PostgreSQL back instead of filling this
+ * process's memory. If the writable goes away (the client disconnected) the rest of the
+ * COPY is read and dropped, so the pooled connection comes back in step. Uses a pooled
+ * connection of its own. `transform` may rewrite each chunk (called in order, chunks
+ * split anywhere). Resolves with the number of rows copied.
  */
 export function copyOut(
   em: EntityManager,
@@ -19,48 +21,37 @@ export function copyOut(
   out: Writable,
   transform: (chunk: Buffer) => Buffer = (chunk) => chunk,
 ): Promise<number> {
-  return withPooledConnection(em, (client) =>
-    new Promise<number>((resolve, reject) => {
-      let rows = 0;
-      let failed: Error | null = null;
-      let connection: PgConnection | null = null;
-      const onDrain = () => connection?.stream.resume();
-      out.on("drain", onDrain);
-      const onClose = () => {
-        // The client went away: stop reading; the rest of the COPY is discarded by pg.
-        connection?.stream.resume();
-      };
-      out.on("close", onClose);
-      const submittable = {
-        submit(conn: PgConnection) {
-          connection = conn;
-          conn.query(copySql);
-        },
-        handleCopyData(message: { chunk: Buffer }) {
-          if (out.destroyed) return;
-          if (!out.write(transform(message.chunk))) connection?.stream.pause();
-        },
-        handleCommandComplete(message: { text?: string }) {
-          rows = Number.parseInt(String(message.text ?? "").replace(/^COPY /, ""), 10) || 0;
-        },
-        handleError(error: Error) {
-          failed = error;
-        },
-        handleReadyForQuery() {
+  return withPooledConnection(
+    em,
+    (client) =>
+      new Promise<number>((resolve, reject) => {
+        const source = copyTo(copySql) as ReturnType<typeof copyTo> & { handleReadyForQuery: () => void };
+        let failed: Error | null = null;
+        const onDrain = () => source.resume();
+        const onClose = () => source.resume();
+        const detach = () => {
           out.off("drain", onDrain);
           out.off("close", onClose);
-          connection?.stream.resume();
-          if (failed) reject(failed);
-          else resolve(rows);
-        },
-        handleRowDescription() {},
-        handleDataRow() {},
-        handleEmptyQuery() {},
-        handlePortalSuspended() {},
-        handleCopyInResponse() {},
-      };
-      client.query(submittable as unknown as pg.Submittable);
-    }),
+        };
+        source.on("data", (chunk: Buffer) => {
+          if (out.destroyed) return;
+          if (!out.write(transform(chunk))) source.pause();
+        });
+        out.on("drain", onDrain);
+        out.on("close", onClose);
+        source.on("error", (error: Error) => {
+          failed = error;
+          detach();
+          reject(error);
+        });
+        // The row count arrives with CommandComplete, after the data ends: settle on the
+        // server's ReadyForQuery (pg's Submittable hook), when the connection is free.
+        source.handleReadyForQuery = () => {
+          detach();
+          if (!failed) resolve(source.rowCount);
+        };
+        client.query(source);
+      }),
   );
 }
 
