@@ -10,6 +10,8 @@ export const RefreshTokenSchema = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     expiresAt: p.datetime(),
     rotatedAt: p.datetime().nullable(),
+    /** sha256 of the rotating client's address and user agent (ADR 019). */
+    rotatedBy: p.string().length(64).nullable(),
   },
 });
 

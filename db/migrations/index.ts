@@ -8,6 +8,7 @@ import { Migration20261125050000ImportRunsLarge } from "./Migration2026112505000
 import { Migration20261125060000AuditJsonText } from "./Migration20261125060000AuditJsonText";
 import { Migration20261125070000HostActorsWithoutForeignKeys } from "./Migration20261125070000HostActorsWithoutForeignKeys";
 import { Migration20261125080000AuditTargetIndex } from "./Migration20261125080000AuditTargetIndex";
+import { Migration20261206000000RefreshRotatedBy } from "./Migration20261206000000RefreshRotatedBy";
 
 /**
  * Listed explicitly: the server runs from a bundle, where MikroORM cannot discover
@@ -23,4 +24,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "Migration20261125060000AuditJsonText", class: Migration20261125060000AuditJsonText },
   { name: "Migration20261125070000HostActorsWithoutForeignKeys", class: Migration20261125070000HostActorsWithoutForeignKeys },
   { name: "Migration20261125080000AuditTargetIndex", class: Migration20261125080000AuditTargetIndex },
+  { name: "Migration20261206000000RefreshRotatedBy", class: Migration20261206000000RefreshRotatedBy },
 ];

@@ -10,8 +10,12 @@ import { deriveRecoveryCodePepper } from "./primitives/derive-key";
 export const ACCESS_TOKEN_TTL_SECONDS = 10 * 60;
 export const SESSION_TTL_SECONDS = 14 * 24 * 3600;
 export const MFA_TOKEN_TTL_SECONDS = 5 * 60;
-/** A rotated refresh token presented again within this window is a race, not theft. */
-export const REFRESH_REUSE_GRACE_MS = 30_000;
+/**
+ * A rotated refresh token presented again by the SAME client (address and user agent)
+ * within this window is two tabs or two calls of one script racing; anything else is
+ * reuse, and revokes the session (RFC 9700 §4.14.2, ADR 019).
+ */
+export const REFRESH_REUSE_GRACE_MS = 2_000;
 
 const cache = new Map<string, { tokens: TokenService; box: SecretBox; pepper: string }>();
 

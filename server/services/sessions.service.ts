@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { RefreshTokenSchema } from "../../db/entities/refresh-token.entity";
 import { SessionSchema } from "../../db/entities/session.entity";
@@ -86,9 +86,10 @@ export type RotationResult =
   | { kind: "raced"; sessionId: string; user: SessionUser };
 
 /**
- * Exchanges a refresh token for new tokens. A token already rotated is reuse: within a
- * few seconds it is two tabs racing; later it means the token was stolen, and the whole
- * session (family) is revoked.
+ * Exchanges a refresh token for new tokens. A token already rotated is reuse, and the
+ * whole session (family) is revoked: a thief who rotated first loses the session when the
+ * victim's client retries (RFC 9700 §4.14.2). Only the client that rotated it, within
+ * REFRESH_REUSE_GRACE_MS, is told "raced" instead (two tabs, or a script's retry).
  */
 export async function rotateRefreshToken(
   em: EntityManager,
@@ -101,9 +102,17 @@ export async function rotateRefreshToken(
   type Outcome = RotationResult | { kind: "revoked" };
   return em.transactional(async (tx): Promise<Outcome> => {
     const [row] = await tx.execute<
-      { id: string; session_id: string; rotated_at: Date | null; expires_at: Date; user_id: number; token_version: number }[]
+      {
+        id: string;
+        session_id: string;
+        rotated_at: Date | null;
+        rotated_by: string | null;
+        expires_at: Date;
+        user_id: number;
+        token_version: number;
+      }[]
     >(
-      `select r.id, r.session_id, r.rotated_at, r.expires_at, s.user_id, u.token_version
+      `select r.id, r.session_id, r.rotated_at, r.rotated_by, r.expires_at, s.user_id, u.token_version
          from refresh_tokens r join sessions s on s.id = r.session_id join users u on u.id = s.user_id
         where r.token_hash = ? for update of r`,
       [hash],
@@ -111,8 +120,10 @@ export async function rotateRefreshToken(
     if (!row || new Date(row.expires_at) <= new Date()) throw invalid();
     const user = await loadSessionUser(tx, row.user_id, row.session_id, null);
     if (!user) throw invalid();
+    const client = clientFingerprint(request);
     if (row.rotated_at) {
-      if (Date.now() - new Date(row.rotated_at).getTime() < REFRESH_REUSE_GRACE_MS) {
+      const sameClient = row.rotated_by === client;
+      if (sameClient && Date.now() - new Date(row.rotated_at).getTime() < REFRESH_REUSE_GRACE_MS) {
         return { kind: "raced", sessionId: row.session_id, user };
       }
       await revokeSessionWhere(tx, "id = ?", [row.session_id], "refresh-token-reuse");
@@ -122,12 +133,12 @@ export async function rotateRefreshToken(
         targetType: "session",
         targetId: row.session_id,
         outcome: "denied",
-        after: { revoked: "session" },
+        after: { revoked: "session", sameClient },
         request,
       });
       return { kind: "revoked" };
     }
-    await tx.execute("update refresh_tokens set rotated_at = now() where id = ?", [row.id]);
+    await tx.execute("update refresh_tokens set rotated_at = now(), rotated_by = ? where id = ?", [client, row.id]);
     await tx.execute("update sessions set last_used_at = now() where id = ?", [row.session_id]);
     const next = newOpaqueToken("refresh");
     tx.create(RefreshTokenSchema, {
@@ -163,6 +174,11 @@ export async function rotateRefreshToken(
     if (result.kind === "revoked") throw invalid();
     return result;
   });
+}
+
+/** Which client presents a refresh token: its address and user agent, hashed (not personal data at rest). */
+function clientFingerprint(request: AuditRequestInfo): string {
+  return createHash("sha256").update(`${request.ip ?? ""}\n${request.userAgent ?? ""}`).digest("hex");
 }
 
 export async function revokeSession(em: EntityManager, sessionId: string, reason: string): Promise<void> {

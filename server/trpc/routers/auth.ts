@@ -33,7 +33,12 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => {
       await consumeRateLimit(ctx.em.fork(), POLICIES.refresh, ctx.audit.ip ?? "unknown");
       const result = await rotateRefreshToken(ctx.em, ctx.config, input.refreshToken, ctx.audit);
-      if (result.kind !== "rotated") throw new DomainError("UNAUTHORIZED", "This refresh token was already used.");
+      if (result.kind !== "rotated") {
+        throw new DomainError(
+          "CONFLICT",
+          "A parallel request from this client refreshed this session a moment ago; use the tokens it received.",
+        );
+      }
       return tokensOut(result.tokens);
     }),
 
