@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SessionUser } from "../../server/auth/session-user";
@@ -168,6 +169,45 @@ describe("POST /hosts/:id/metrics:update", () => {
     });
     expect(res.status).toBe(502);
     expect(await res.json()).toMatchObject({ error: { code: "BAD_GATEWAY", state: "target_down" } });
+  });
+
+  test("a Prometheus that accepts and never answers ends at the deadline as timed out; the host page and /readyz are unaffected", async () => {
+    // Issue 15.3: a real socket that is accepted and then left silent (no stub reply at all).
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const address = silent.address() as AddressInfo;
+    const host = await newHost();
+    const token = await bearer();
+    await as(admin).settings.update({ "prometheus.url": `http://127.0.0.1:${address.port}`, "prometheus.timeoutMs": 500 });
+    try {
+      const started = Date.now();
+      const update = fetch(`${app.url}/hosts/${host.id}/metrics:update`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+      });
+      // While the update waits on the silent socket, the rest of the app answers.
+      const [page, ready] = await Promise.all([
+        fetch(`${app.url}/hosts/${host.id}`, { headers: { authorization: `Bearer ${token}`, accept: "text/html" } }),
+        fetch(`${app.url}/readyz`),
+      ]);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain(host.hostname);
+      expect(ready.status).toBe(200);
+
+      const res = await update;
+      const elapsed = Date.now() - started;
+      expect(res.status).toBe(504);
+      expect(await res.json()).toMatchObject({ error: { code: "GATEWAY_TIMEOUT", state: "timeout" } });
+      expect(elapsed).toBeGreaterThanOrEqual(450);
+      expect(elapsed).toBeLessThan(5_000);
+      expect(sockets.size).toBeGreaterThan(0);
+      expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+    } finally {
+      await as(admin).settings.update({ "prometheus.timeoutMs": 5_000 });
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   test("an anonymous client gets 401", async () => {
