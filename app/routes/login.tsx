@@ -4,6 +4,7 @@ import { TRPCError } from "@trpc/server";
 import {
   appendCookies,
   clearedSessionCookies,
+  deviceCookie,
   mfaPendingCookie,
   readCookie,
   sameOrigin,
@@ -39,18 +40,19 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (intent === "mfa") {
       const mfaToken = readCookie(request, "mfa") ?? "";
       const tokens = await caller.auth.verifyMfa({ mfaToken, code: String(form.get("code") ?? "") });
-      appendCookies(headers, sessionCookies(tokens, request));
+      appendCookies(headers, [...sessionCookies(tokens, request), deviceCookie(tokens.deviceToken, request)]);
       return redirect(redirectTo, { headers });
     }
     const result = await caller.auth.login({
       email: String(form.get("email") ?? ""),
       password: String(form.get("password") ?? ""),
+      deviceToken: readCookie(request, "device") ?? undefined,
     });
     if (result.status === "mfa_required") {
       headers.append("Set-Cookie", mfaPendingCookie(result.mfaToken, request));
       return redirect(`/login?redirectTo=${encodeURIComponent(redirectTo)}`, { headers });
     }
-    appendCookies(headers, sessionCookies(result, request));
+    appendCookies(headers, [...sessionCookies(result, request), deviceCookie(result.deviceToken, request)]);
     return redirect(redirectTo, { headers });
   } catch (error) {
     if (!(error instanceof TRPCError)) throw error;

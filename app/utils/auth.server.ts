@@ -3,6 +3,7 @@
 export {
   appendCookies,
   clearedSessionCookies,
+  deviceCookie,
   mfaPendingCookie,
   readCookie,
   sessionCookies,

@@ -9,6 +9,7 @@ import { Migration20261125060000AuditJsonText } from "./Migration20261125060000A
 import { Migration20261125070000HostActorsWithoutForeignKeys } from "./Migration20261125070000HostActorsWithoutForeignKeys";
 import { Migration20261125080000AuditTargetIndex } from "./Migration20261125080000AuditTargetIndex";
 import { Migration20261206000000RefreshRotatedBy } from "./Migration20261206000000RefreshRotatedBy";
+import { Migration20261206010000LockedDeviceTokens } from "./Migration20261206010000LockedDeviceTokens";
 
 /**
  * Listed explicitly: the server runs from a bundle, where MikroORM cannot discover
@@ -25,4 +26,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "Migration20261125070000HostActorsWithoutForeignKeys", class: Migration20261125070000HostActorsWithoutForeignKeys },
   { name: "Migration20261125080000AuditTargetIndex", class: Migration20261125080000AuditTargetIndex },
   { name: "Migration20261206000000RefreshRotatedBy", class: Migration20261206000000RefreshRotatedBy },
+  { name: "Migration20261206010000LockedDeviceTokens", class: Migration20261206010000LockedDeviceTokens },
 ];

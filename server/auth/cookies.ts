@@ -1,11 +1,12 @@
 import type { SessionTokens } from "../services/sessions.service";
+import { DEVICE_TOKEN_TTL_SECONDS } from "./device-token";
 import { ACCESS_TOKEN_TTL_SECONDS, MFA_TOKEN_TTL_SECONDS, SESSION_TTL_SECONDS } from "./tokens";
 
 /**
  * Session cookies: HttpOnly, SameSite=Lax, Path=/. Over HTTPS they are Secure and carry
  * the `__Host-` prefix (no Domain, Path=/, Secure enforced by the browser).
  */
-const NAMES = { access: "opsdesk_at", refresh: "opsdesk_rt", mfa: "opsdesk_mfa" } as const;
+const NAMES = { access: "opsdesk_at", refresh: "opsdesk_rt", mfa: "opsdesk_mfa", device: "opsdesk_dt" } as const;
 type CookieKind = keyof typeof NAMES;
 
 export function isSecureRequest(request: Request): boolean {
@@ -47,6 +48,12 @@ export function sessionCookies(tokens: Pick<SessionTokens, "accessToken" | "refr
 export function mfaPendingCookie(mfaToken: string, request: Request): string {
   const secure = isSecureRequest(request);
   return serialise(cookieName("mfa", secure), mfaToken, MFA_TOKEN_TTL_SECONDS, secure);
+}
+
+/** The device token (ADR 019): outlives sessions, and signing out leaves it in place. */
+export function deviceCookie(deviceToken: string, request: Request): string {
+  const secure = isSecureRequest(request);
+  return serialise(cookieName("device", secure), deviceToken, DEVICE_TOKEN_TTL_SECONDS, secure);
 }
 
 export function clearedSessionCookies(request: Request): string[] {

@@ -6,11 +6,12 @@ import { dummyPasswordHash, verifyPassword } from "../auth/password";
 import { MFA_TOKEN_TTL_SECONDS, tokenService } from "../auth/tokens";
 import { type AuditRequestInfo, recordAuditEvent } from "./audit.service";
 import { verifySecondFactor } from "./mfa.service";
-import { consumeRateLimit, POLICIES, refundRateLimit, resetRateLimit } from "./rate-limit.service";
+import { type DeviceClaims, DEVICE_TOKEN_TTL_SECONDS, issueDeviceToken, verifyDeviceToken } from "../auth/device-token";
+import { consumeRateLimit, POLICIES, RateLimitedError, refundRateLimit, resetRateLimit } from "./rate-limit.service";
 import { createSession, type SessionTokens } from "./sessions.service";
 
 export type LoginResult =
-  | ({ status: "ok" } & SessionTokens)
+  | ({ status: "ok"; deviceToken: string } & SessionTokens)
   | { status: "mfa_required"; mfaToken: string };
 
 /** One message for every failure: it must not tell which accounts exist. */
@@ -19,7 +20,7 @@ const WRONG_CREDENTIALS = "Email or password is incorrect, or the account is dis
 export async function login(
   em: EntityManager,
   config: Config,
-  input: { email: string; password: string },
+  input: { email: string; password: string; deviceToken?: string | null },
   request: AuditRequestInfo,
 ): Promise<LoginResult> {
   const email = input.email.trim().toLowerCase();
@@ -28,7 +29,10 @@ export async function login(
   const limiter = em.fork();
   await consumeRateLimit(limiter, POLICIES.loginIp, ip);
   await consumeRateLimit(limiter, POLICIES.loginAccountIp, `${email}|${ip}`);
-  await consumeRateLimit(limiter, POLICIES.loginAccount, email);
+  // A client that signed in to this account before is exempt from the account-wide
+  // limit; everyone else shares it (OWASP device cookies, ADR 019).
+  const device = await trustedDevice(limiter, config, input.deviceToken, email);
+  if (!device) await consumeRateLimit(limiter, POLICIES.loginAccount, email);
 
   const user = await em.findOne(UserSchema, { email }, { populate: ["passwordHash"] });
   // Unknown emails cost the same argon2 verification as known ones.
@@ -43,12 +47,14 @@ export async function login(
       after: { reason: !user ? "unknown-email" : user.disabled ? "disabled" : "wrong-password" },
       request,
     });
+    if (device) await countDeviceFailure(limiter, config, device, email, request);
     throw new DomainError("UNAUTHORIZED", WRONG_CREDENTIALS);
   }
   // Only failures count against the limits.
   await resetRateLimit(limiter, POLICIES.loginAccountIp, `${email}|${ip}`);
   await refundRateLimit(limiter, POLICIES.loginIp, ip);
-  await refundRateLimit(limiter, POLICIES.loginAccount, email);
+  if (device) await resetRateLimit(limiter, POLICIES.loginDevice, device.nonce);
+  else await refundRateLimit(limiter, POLICIES.loginAccount, email);
 
   if (user.mfaEnabled) {
     const mfa = await tokenService(config.secret).signMfaToken({ userId: user.id }, MFA_TOKEN_TTL_SECONDS);
@@ -64,7 +70,50 @@ export async function login(
       after: { mfa: false, session: tokens.sessionId },
       request,
     });
-    return { status: "ok" as const, ...tokens };
+    return { status: "ok" as const, ...tokens, deviceToken: await issueDeviceToken(config.secret, user) };
+  });
+}
+
+/** A device token valid for this account and not locked, or null (then the client is untrusted). */
+async function trustedDevice(em: EntityManager, config: Config, token: string | null | undefined, email: string) {
+  const claims = await verifyDeviceToken(config.secret, token, email);
+  if (!claims) return null;
+  const [locked] = await em.execute("select 1 from locked_device_tokens where nonce = ?", [claims.nonce]);
+  return locked ? null : claims;
+}
+
+/**
+ * A wrong password presented with a device token counts against that token alone; at the
+ * limit the token is locked (in PostgreSQL, audited) and its holder is untrusted from then on.
+ */
+async function countDeviceFailure(
+  em: EntityManager,
+  config: Config,
+  device: DeviceClaims,
+  email: string,
+  request: AuditRequestInfo,
+): Promise<void> {
+  const state = await consumeRateLimit(em, POLICIES.loginDevice, device.nonce).catch((error: unknown) => {
+    if (error instanceof RateLimitedError) return error.state;
+    throw error;
+  });
+  if (state.remaining > 0) return;
+  await em.transactional(async (tx) => {
+    const inserted = await tx.execute<{ nonce: string }[]>(
+      `insert into locked_device_tokens (nonce, user_id, expires_at)
+         values (?, ?, now() + make_interval(secs => ?)) on conflict (nonce) do nothing returning nonce`,
+      [device.nonce, device.userId, DEVICE_TOKEN_TTL_SECONDS],
+    );
+    if (inserted.length === 0) return;
+    await recordAuditEvent(tx, config.secret, {
+      actor: { id: device.userId, email },
+      action: "DEVICE_TOKEN_LOCKED",
+      targetType: "user",
+      targetId: device.userId,
+      outcome: "denied",
+      after: { reason: "too-many-failures", failures: state.limit },
+      request,
+    });
   });
 }
 
@@ -74,7 +123,7 @@ export async function completeMfaLogin(
   config: Config,
   input: { mfaToken: string; code: string },
   request: AuditRequestInfo,
-): Promise<SessionTokens> {
+): Promise<SessionTokens & { deviceToken: string }> {
   let userId: number;
   try {
     userId = (await tokenService(config.secret).verifyMfaToken(input.mfaToken)).userId;
@@ -112,6 +161,6 @@ export async function completeMfaLogin(
       after: { mfa: factor.method, session: tokens.sessionId },
       request,
     });
-    return tokens;
+    return { ...tokens, deviceToken: await issueDeviceToken(config.secret, user) };
   });
 }

@@ -6,9 +6,10 @@ import { DomainError } from "../errors";
  * atomic upsert per check; the limiter runs before any password hashing.
  *
  * Policy (README "Rate limits"): login 5 per 15 min per account+address and 30 per
- * 15 min per address; a gentler 20 per 5 min per account across all addresses, so an
- * attacker spraying one account from many addresses locks its owner out for at most
- * 5 minutes; MFA 5 per 5 min per user; refresh 60 per min per address; API token
+ * 15 min per address; 20 per 5 min per account across all addresses for clients without
+ * a device token (a client that signed in before is exempt, so an attacker spraying one
+ * account cannot lock its owner out; ADR 019), and 5 failures per device token before it
+ * is locked; MFA 5 per 5 min per user; refresh 60 per min per address; API token
  * creation 10 per hour per user.
  */
 export type RatePolicy = { name: string; limit: number; windowSeconds: number };
@@ -16,7 +17,10 @@ export type RatePolicy = { name: string; limit: number; windowSeconds: number };
 export const POLICIES = {
   loginAccountIp: { name: "login:account-ip", limit: 5, windowSeconds: 15 * 60 },
   loginIp: { name: "login:ip", limit: 30, windowSeconds: 15 * 60 },
+  /** Only clients without a valid device token count here (ADR 019). */
   loginAccount: { name: "login:account", limit: 20, windowSeconds: 5 * 60 },
+  /** Failures presented with one device token; at the limit the token is locked. */
+  loginDevice: { name: "login:device", limit: 5, windowSeconds: 15 * 60 },
   mfa: { name: "mfa:user", limit: 5, windowSeconds: 5 * 60 },
   refresh: { name: "refresh:ip", limit: 60, windowSeconds: 60 },
   tokenCreate: { name: "token-create:user", limit: 10, windowSeconds: 3600 },

@@ -10,6 +10,7 @@ const KEY_LABELS = {
   "jwt-signing": "opsdesk/jwt-signing/v1",
   "secret-box": "opsdesk/secret-box/v1",
   "recovery-code-pepper": "opsdesk/recovery-code-pepper/v1",
+  "device-token": "opsdesk/device-token/v1",
 } as const;
 
 export type KeyPurpose = keyof typeof KEY_LABELS;

@@ -16,17 +16,27 @@ const tokensOut = (t: { accessToken: string; refreshToken: string; expiresAt: st
 
 export const authRouter = router({
   login: publicProcedure
-    .input(z.object({ email: emailSchema, password: loginPasswordSchema }))
+    .input(
+      z.object({
+        email: emailSchema,
+        password: loginPasswordSchema,
+        // From an earlier successful sign-in of this client (ADR 019).
+        deviceToken: z.string().max(2048).optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const result = await login(ctx.em, ctx.config, input, ctx.audit);
       return result.status === "ok"
-        ? { status: "ok" as const, ...tokensOut(result) }
+        ? { status: "ok" as const, ...tokensOut(result), deviceToken: result.deviceToken }
         : { status: "mfa_required" as const, mfaToken: result.mfaToken };
     }),
 
   verifyMfa: publicProcedure
     .input(z.object({ mfaToken: z.string().min(1).max(4096), code: z.string().min(6).max(32) }))
-    .mutation(async ({ ctx, input }) => tokensOut(await completeMfaLogin(ctx.em, ctx.config, input, ctx.audit))),
+    .mutation(async ({ ctx, input }) => {
+      const result = await completeMfaLogin(ctx.em, ctx.config, input, ctx.audit);
+      return { ...tokensOut(result), deviceToken: result.deviceToken };
+    }),
 
   refresh: publicProcedure
     .input(z.object({ refreshToken: z.string().min(1).max(4096) }))
