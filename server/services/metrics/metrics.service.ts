@@ -30,9 +30,11 @@ export type MetricsState =
 
 /** A refresh newer than this is returned again instead of querying Prometheus. */
 const COOLDOWN_MS = 3_000;
+/** First key of the two-key advisory lock `(METRICS_UPDATE_LOCK, hostId)`: one update per host. */
+const METRICS_UPDATE_LOCK = 727_200;
 
-// Clicks on one host while its update runs share that update (per process; other
-// instances at most add one query each, and the cooldown absorbs the rest).
+// Clicks on one host while its update runs share that update: in-process through this map
+// (fast path, no connection held), across instances through a per-host advisory lock.
 const inFlight = new Map<number, Promise<MetricsSnapshot>>();
 
 export type UpdateOptions = { fetchImpl?: FetchLike };
@@ -74,7 +76,14 @@ async function cooldownOrUpdate(
     getSettings(em.fork(), config),
   ]);
   if (recent) return recent;
-  return runUpdate(em, config, actor, host, settings, request, options);
+  // Another instance may be querying this host right now: wait for its transaction-scoped
+  // lock, then re-read, so its fresh snapshot is returned instead of a second query. The
+  // lock is held at most prometheus.timeoutMs (the query's own deadline).
+  return em.fork().transactional(async (tx) => {
+    await tx.execute("select pg_advisory_xact_lock(?, ?)", [METRICS_UPDATE_LOCK, hostId]);
+    const fresh = await latestSnapshot(em.fork(), hostId, COOLDOWN_MS / 1000);
+    return fresh ?? runUpdate(em, config, actor, host, settings, request, options);
+  });
 }
 
 async function runUpdate(
