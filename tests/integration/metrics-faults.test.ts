@@ -3,6 +3,7 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SessionUser } from "../../server/auth/session-user";
 import { runCleanup } from "../../server/services/maintenance.service";
+import { METRICS_UPDATE_LOCK } from "../../server/services/metrics/metrics.service";
 import { createUser } from "../../server/services/users.service";
 import { type AppServer, startAppServer } from "../support/app-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -54,6 +55,15 @@ async function newHost() {
 /** Ages the stored snapshots so the cooldown does not answer the next update. */
 async function ageSnapshots() {
   await db.orm.em.fork().execute("update metrics_snapshots set collected_at = collected_at - interval '1 minute'");
+}
+
+/** Polls a condition (bounded: 10 s) for a state no event announces, such as a lock waiter. */
+async function until(condition: () => Promise<boolean>) {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not reached within 10 s");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function failure(promise: Promise<unknown>): Promise<TRPCError> {
@@ -130,6 +140,31 @@ describe("metrics update failure modes", () => {
     expect(new Set(results.map((r) => r.collectedAt)).size).toBe(1);
     const upQueries = s.requests.filter((r) => r.params.query?.startsWith("max(up"));
     expect(upQueries).toHaveLength(1);
+  });
+
+  test("an update waits for another instance's update of the same host and returns its snapshot", async () => {
+    const host = await newHost();
+    const s = await stub({ kind: "results", results: HEALTHY_NODE_RESULTS });
+    await as(operator).metrics.update({ hostId: host.id });
+    await ageSnapshots();
+    // "Another instance" holds the host's lock, as its update would while querying Prometheus.
+    const { waiting } = await db.orm.em.fork().transactional(async (other) => {
+      await other.execute("select pg_advisory_xact_lock(?, ?)", [METRICS_UPDATE_LOCK, host.id]);
+      const waiting = as(operator).metrics.update({ hostId: host.id });
+      await until(async () => {
+        const [row] = await db.orm.em.fork().execute<{ n: number }[]>(
+          "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and objid = ?",
+          [host.id],
+        );
+        return row.n === 1;
+      });
+      // Its snapshot lands (fresh again) as it commits and releases the lock.
+      await other.execute("update metrics_snapshots set collected_at = now() where host_id = ?", [host.id]);
+      return { waiting };
+    });
+    const result = await waiting;
+    expect(Date.now() - new Date(result.collectedAt).getTime()).toBeLessThan(3_000);
+    expect(s.requests.filter((r) => r.params.query?.startsWith("max(up"))).toHaveLength(1);
   });
 
   test("viewers cannot update metrics", async () => {

@@ -31,7 +31,7 @@ export type MetricsState =
 /** A refresh newer than this is returned again instead of querying Prometheus. */
 const COOLDOWN_MS = 3_000;
 /** First key of the two-key advisory lock `(METRICS_UPDATE_LOCK, hostId)`: one update per host. */
-const METRICS_UPDATE_LOCK = 727_200;
+export const METRICS_UPDATE_LOCK = 727_200;
 
 // Clicks on one host while its update runs share that update: in-process through this map
 // (fast path, no connection held), across instances through a per-host advisory lock.
