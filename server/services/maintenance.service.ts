@@ -13,13 +13,15 @@ export type CleanupResult =
       rateLimitBuckets: number;
       importRuns: number;
       sessions: number;
+      lockedDeviceTokens: number;
       artifactFilesRemoved: number;
       orphanFilesRemoved: number;
     };
 
 /**
  * Deletes what has expired: metrics snapshots past their TTL, rate-limit buckets, stored
- * import runs, sessions (with their refresh tokens) a week past expiry, queued artifact
+ * import runs, sessions (with their refresh tokens) a week past expiry, locked device
+ * tokens past their expiry, queued artifact
  * file removals and orphaned artifact files (interrupted uploads). Every app
  * instance runs this on a timer; a transaction-scoped advisory lock makes exactly one of
  * them do the work at a time, the others return `{ ran: false }` at once.
@@ -39,6 +41,8 @@ export async function runCleanup(
       rateLimitBuckets: await count("delete from rate_limit_buckets where expires_at <= now()"),
       importRuns: await count("delete from import_runs where expires_at <= now()"),
       sessions: await count("delete from sessions where expires_at <= now() - interval '7 days'"),
+      // A locked device token past its own expiry is refused as expired anyway (ADR 019).
+      lockedDeviceTokens: await count("delete from locked_device_tokens where expires_at <= now()"),
       artifactFilesRemoved: options.storage ? await processFileDeletions(tx, options.storage) : 0,
       orphanFilesRemoved: options.storage ? await sweepOrphanFiles(tx, options.storage) : 0,
     };

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { currentTotpCode, TOTP_STEP_SECONDS } from "../../server/auth/primitives/totp";
 import { beginMfaEnrolment, confirmMfaEnrolment } from "../../server/services/mfa.service";
+import { runCleanup } from "../../server/services/maintenance.service";
 import { type AppServer, startAppServer, trpc } from "../support/app-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { makeUser } from "../support/identity";
@@ -196,5 +197,20 @@ describe("two-factor accounts", () => {
     await sprayFromTwentyAddresses(owner.email, client);
     const again = await login(owner.email, owner.password, client(1), verified.data!.deviceToken);
     expect(again.data).toEqual({ status: "mfa_required", mfaToken: expect.any(String) });
+  });
+});
+
+describe("the cleanup job", () => {
+  test("forgets locked device tokens once they have expired, and keeps the others", async () => {
+    const owner = await makeUser(db, app, "viewer");
+    const em = db.orm.em.fork();
+    await em.execute(
+      "insert into locked_device_tokens (nonce, user_id, expires_at) values ('expired-nonce', ?, now() - interval '1 minute'), ('live-nonce', ?, now() + interval '1 day')",
+      [owner.id, owner.id],
+    );
+    const result = await runCleanup(db.orm.em.fork());
+    expect(result).toMatchObject({ ran: true, lockedDeviceTokens: 1 });
+    const left = await em.execute<{ nonce: string }[]>("select nonce from locked_device_tokens where user_id = ?", [owner.id]);
+    expect(left).toEqual([{ nonce: "live-nonce" }]);
   });
 });
