@@ -37,6 +37,26 @@ const envSchema = z.object({
     .transform((v) => (v ? v : undefined))
     .pipe(z.string().min(32, "must be at least 32 characters").optional()),
   ARTIFACT_STORAGE_PATH: z.string().optional(),
+  ARTIFACT_STORE: z.enum(["fs", "s3"], { message: 'must be "fs" (a local directory) or "s3"' }).default("fs"),
+  S3_ENDPOINT: optionalUrl,
+  S3_BUCKET: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .pipe(
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")
+        .optional(),
+    ),
+  S3_REGION: z.string().trim().min(1).default("us-east-1"),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: z
+    .enum(["0", "1", "true", "false", ""], { message: 'must be "1"/"true" or "0"/"false"' })
+    .default("0")
+    .transform((v) => v === "1" || v === "true"),
+  UPLOAD_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   PROMETHEUS_URL: optionalUrl,
   ALLOWED_ORIGINS: z
     .string()
@@ -71,7 +91,13 @@ export type Config = {
   port: number;
   host: string;
   secret: string;
+  /** Local directory of the `fs` artifact store. */
   artifactStoragePath: string;
+  /** Where artifact bytes go: the local directory (default) or an S3-compatible bucket. */
+  artifactStore: "fs" | "s3";
+  s3: S3StoreConfig | undefined;
+  /** An upload with no bytes for this long is answered 408 and removed. */
+  uploadIdleTimeoutMs: number;
   prometheusUrl: string | undefined;
   allowedOrigins: string[];
   logLevel: (typeof LOG_LEVELS)[number];
@@ -79,6 +105,15 @@ export type Config = {
   adminEmail: string;
   adminPassword: string | undefined;
   metricsToken: string | undefined;
+};
+
+export type S3StoreConfig = {
+  endpoint: string | undefined;
+  bucket: string;
+  region: string;
+  forcePathStyle: boolean;
+  /** Absent: the AWS SDK's default chain (AWS_* variables, instance or task role). */
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
 };
 
 export class ConfigError extends Error {
@@ -109,6 +144,7 @@ export function loadConfig(env: Environment = process.env): Config {
       { variable: "OPSDESK_SECRET", message: "is required when NODE_ENV=production (32+ random characters)" },
     ]);
   }
+  const s3 = s3StoreConfig(e);
   return {
     env: e.NODE_ENV,
     dataDir,
@@ -117,6 +153,9 @@ export function loadConfig(env: Environment = process.env): Config {
     host: e.HOST,
     secret: e.OPSDESK_SECRET ?? readOrCreateSecret(dataDir),
     artifactStoragePath: path.resolve(e.ARTIFACT_STORAGE_PATH || path.join(dataDir, "artifacts")),
+    artifactStore: e.ARTIFACT_STORE,
+    s3,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
     prometheusUrl: e.PROMETHEUS_URL,
     allowedOrigins: e.ALLOWED_ORIGINS,
     logLevel: e.LOG_LEVEL,
@@ -124,6 +163,25 @@ export function loadConfig(env: Environment = process.env): Config {
     adminEmail: e.OPSDESK_ADMIN_EMAIL.toLowerCase(),
     adminPassword: e.OPSDESK_ADMIN_PASSWORD,
     metricsToken: e.METRICS_TOKEN || undefined,
+  };
+}
+
+/** The S3 store's settings, checked together: a bucket is needed, and both keys or neither. */
+function s3StoreConfig(e: z.infer<typeof envSchema>): S3StoreConfig | undefined {
+  if (e.ARTIFACT_STORE !== "s3") return undefined;
+  const problems: { variable: string; message: string }[] = [];
+  if (!e.S3_BUCKET) problems.push({ variable: "S3_BUCKET", message: "is required when ARTIFACT_STORE=s3" });
+  const keyId = e.S3_ACCESS_KEY_ID || undefined;
+  const secret = e.S3_SECRET_ACCESS_KEY || undefined;
+  if (keyId && !secret) problems.push({ variable: "S3_SECRET_ACCESS_KEY", message: "is required when S3_ACCESS_KEY_ID is set" });
+  if (secret && !keyId) problems.push({ variable: "S3_ACCESS_KEY_ID", message: "is required when S3_SECRET_ACCESS_KEY is set" });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    endpoint: e.S3_ENDPOINT,
+    bucket: e.S3_BUCKET!,
+    region: e.S3_REGION,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    credentials: keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret } : undefined,
   };
 }
 

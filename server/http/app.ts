@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import path from "node:path";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
@@ -25,6 +26,16 @@ const READY_TIMEOUT_MS = 1_000;
  * The Express app: cross-cutting HTTP concerns here, everything else in Remix routes.
  * Without a Remix build (integration tests) only the health endpoints are served.
  */
+/**
+ * Uploads over slow ops links can take longer than Node's 5-minute request timeout, so it
+ * is off; a stalled upload is ended by the upload route's own idle timer (408) instead.
+ */
+export function configureServerTimeouts(server: Server): void {
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 5_000;
+}
+
 export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
   const app = express();
   app.disable("x-powered-by");

@@ -9,7 +9,7 @@ import { contentDisposition, sanitiseOriginalName, storedExtension } from "../do
 import { contentRange, parseRangeHeader, unsatisfiedContentRange } from "../domain/artifacts/range";
 import { servedContentType, SNIFF_HEAD_BYTES, sniffContentType } from "../domain/artifacts/sniff";
 import { findArtifact, recordArtifactDownload, recordUpload } from "../services/artifacts/artifacts.service";
-import type { ArtifactStorage } from "../services/artifacts/storage";
+import { type ArtifactStorage, type ArtifactUpload, hostFolder } from "../services/artifacts/storage";
 import { getHost } from "../services/hosts/hosts.service";
 import { getSettings } from "../services/settings.service";
 import { DomainError } from "../errors";
@@ -36,15 +36,25 @@ export function artifactRoutes(runtime: Runtime, resolveIdentity: ResolveIdentit
   return router;
 }
 
-/** Counts bytes, hashes them and keeps the first few KB for content sniffing. */
+/**
+ * Counts bytes, hashes them and keeps the first few KB for content sniffing. Refuses the
+ * first byte over the limit, so an oversize file fails while streaming and is never stored.
+ */
 class Inspector extends Transform {
   readonly hash = createHash("sha256");
   bytes = 0;
   head: Buffer[] = [];
   private headBytes = 0;
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-    this.hash.update(chunk);
     this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      done(new HttpProblem(413, `The file is larger than the upload limit of ${formatBytes(this.maxBytes)}.`));
+      return;
+    }
+    this.hash.update(chunk);
     if (this.headBytes < SNIFF_HEAD_BYTES) {
       this.head.push(chunk.subarray(0, SNIFF_HEAD_BYTES - this.headBytes));
       this.headBytes += Math.min(chunk.length, SNIFF_HEAD_BYTES - this.headBytes);
@@ -76,7 +86,7 @@ async function upload(runtime: Runtime, resolveIdentity: ResolveIdentity, req: R
   const storage = artifactStorage(runtime);
   let result: Received;
   try {
-    result = await receiveFile(req, storage, hostId, maxBytes, (field) =>
+    result = await receiveFile(req, storage, hostId, maxBytes, runtime.config.uploadIdleTimeoutMs, (field) =>
       identity.authMethod !== "cookie" || csrfTokenMatches(identity.csrfToken, req.get(CSRF_HEADER) ?? field),
     );
   } catch (error) {
@@ -85,26 +95,28 @@ async function upload(runtime: Runtime, resolveIdentity: ResolveIdentity, req: R
     runtime.log.error({ err: error }, "upload failed");
     return sendProblem(req, res, 500, "The upload failed on the server; nothing was stored. Try again.");
   }
-  const id = randomUUID();
-  const storedName = `host_${hostId}/${id}.${storedExtension(result.originalName)}`;
-  try {
-    await storage.commit(result.tempKey, storedName);
-  } catch (error) {
-    await storage.remove(result.tempKey).catch(() => undefined);
-    throw error;
-  }
   let artifact: Awaited<ReturnType<typeof recordUpload>>;
   try {
+    await result.upload.commit();
     artifact = await recordUpload(
       em,
       runtime.config,
       user,
-      { id, hostId, originalName: result.originalName, storedName, sizeBytes: result.sizeBytes, sha256: result.sha256, contentType: result.contentType },
+      {
+        id: result.id,
+        hostId,
+        originalName: result.originalName,
+        storedName: result.key,
+        sizeBytes: result.sizeBytes,
+        sha256: result.sha256,
+        contentType: result.contentType,
+      },
       auth.info,
     );
   } catch (error) {
-    // The row did not commit: the file must not stay behind.
-    await storage.remove(storedName).catch(() => undefined);
+    // The row did not commit: the bytes must not stay behind.
+    await result.upload.abort().catch(() => undefined);
+    await storage.remove(result.key).catch(() => undefined);
     throw error;
   }
   if (wantsJson(req)) {
@@ -122,18 +134,27 @@ async function upload(runtime: Runtime, resolveIdentity: ResolveIdentity, req: R
   }
 }
 
-type Received = { tempKey: string; originalName: string; sizeBytes: number; sha256: string; contentType: string };
+type Received = {
+  id: string;
+  key: string;
+  upload: ArtifactUpload;
+  originalName: string;
+  sizeBytes: number;
+  sha256: string;
+  contentType: string;
+};
 
 /**
- * Streams the multipart body's `file` into a temporary file, enforcing the size limit
- * while streaming (busboy only truncates: we detect it and refuse). Any failure or a
- * client abort removes the temporary file.
+ * Streams the multipart body's `file` into the store under its final key, enforcing the
+ * size limit while streaming. Any failure, a client abort or a stalled client (no bytes for
+ * `idleTimeoutMs`: 408) aborts the upload, which removes whatever was written.
  */
 function receiveFile(
   req: Request,
   storage: ArtifactStorage,
   hostId: number,
   maxBytes: number,
+  idleTimeoutMs: number,
   csrfOk: (field: string | undefined) => boolean,
 ): Promise<Received> {
   return new Promise<Received>((resolve, reject) => {
@@ -150,27 +171,44 @@ function receiveFile(
       return;
     }
     let csrfField: string | undefined;
-    let tempKey: string | null = null;
+    let upload: ArtifactUpload | null = null;
     let settled = false;
     let writing: Promise<Received> | null = null;
-    let fileStream: NodeJS.ReadableStream & { destroy(error?: Error): void } | null = null;
-    const cleanup = async () => {
-      if (tempKey) await storage.remove(tempKey).catch(() => undefined);
+    let fileStream: (NodeJS.ReadableStream & { destroy(error?: Error): void }) | null = null;
+    // No default server timeout cuts a slow upload (requestTimeout is off): a client that
+    // stops sending is answered 408 after this long without a byte instead.
+    let idle: NodeJS.Timeout | undefined;
+    const touch = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        finish(
+          new HttpProblem(
+            408,
+            `The upload stalled: nothing arrived for ${Math.round(idleTimeoutMs / 1000)} s, so nothing was stored. Try again.`,
+          ),
+        );
+      }, idleTimeoutMs);
+      idle.unref();
     };
     const finish = (error: unknown, value?: Received) => {
       if (settled) return;
       settled = true;
+      clearTimeout(idle);
+      req.off("data", touch);
       req.unpipe(bb);
       if (error) {
-        // Stop writing (closes the temporary file), then remove it.
+        // Stop writing, then remove what was written (temporary file, parts or object).
         fileStream?.destroy(error instanceof Error ? error : new Error(String(error)));
         void (writing ?? Promise.resolve())
           .catch(() => undefined)
-          .then(cleanup)
+          .then(() => upload?.abort())
+          .catch(() => undefined)
           .finally(() => reject(error));
         req.resume(); // drain what is left so the response can be sent
       } else resolve(value!);
     };
+    touch();
+    req.on("data", touch);
     req.on("aborted", () => finish(new Error("client aborted the upload")));
     req.on("close", () => {
       if (!req.complete) finish(new Error("client aborted the upload"));
@@ -189,17 +227,18 @@ function receiveFile(
         return;
       }
       fileStream = file;
+      const originalName = sanitiseOriginalName(info.filename ?? "file");
+      const id = randomUUID();
+      const key = `${hostFolder(hostId)}/${id}.${storedExtension(originalName)}`;
       writing = (async () => {
-        const temp = await storage.createTemp(hostId);
-        tempKey = temp.tempKey;
-        const inspector = new Inspector();
-        await pipeline(file, inspector, temp.stream);
-        if (inspector.bytes > maxBytes) {
-          throw new HttpProblem(413, `The file is larger than the upload limit of ${formatBytes(maxBytes)}.`);
-        }
+        upload = await storage.beginUpload(key);
+        const inspector = new Inspector(maxBytes);
+        await pipeline(file, inspector, upload.stream);
         return {
-          tempKey: temp.tempKey,
-          originalName: sanitiseOriginalName(info.filename ?? "file"),
+          id,
+          key,
+          upload,
+          originalName,
           sizeBytes: inspector.bytes,
           sha256: inspector.hash.digest("hex"),
           contentType: sniffContentType(Buffer.concat(inspector.head)),
@@ -282,7 +321,8 @@ async function download(runtime: Runtime, resolveIdentity: ResolveIdentity, req:
     res.end();
     return;
   }
-  await pipeline(storage.read(artifact.storedName, span), res).catch((error: unknown) => {
+  const body = await storage.read(artifact.storedName, span);
+  await pipeline(body, res).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") runtime.log.warn({ err: error }, "download interrupted");
   });
 }

@@ -6,7 +6,7 @@ import { ConfigError, type Environment, loadConfig } from "../config";
 import { limitHeapHeadroom } from "../heap-headroom";
 import { createLogger, type Logger } from "../logger";
 import { ensureFirstAdmin } from "../services/users.service";
-import { createHttpApp } from "./app";
+import { configureServerTimeouts, createHttpApp } from "./app";
 import { artifactStorage, type Runtime } from "./runtime";
 import { setPoolStatsSource } from "../observability/app-metrics";
 import { startCleanupTimer } from "../services/maintenance.service";
@@ -52,6 +52,9 @@ export async function runServer(build: ServerBuild, env: Environment = process.e
     if (admin) announceFirstAdmin(admin, log);
 
     const runtime: Runtime = { config, log, orm, startedAt: new Date(), version: VERSION, draining: false };
+    // A wrong bucket, key or endpoint is a configuration error: say so now, not at the first upload.
+    await artifactStorage(runtime).check();
+    log.info({ artifactStore: config.artifactStore }, "artifact store ready");
     setPoolStatsSource(() => poolStats(orm));
     const stopCleanup = startCleanupTimer(
       () => orm.em.fork(),
@@ -65,10 +68,7 @@ export async function runServer(build: ServerBuild, env: Environment = process.e
       server.once("listening", resolve);
       server.once("error", reject);
     });
-    // Uploads over slow ops links can take longer than Node's 5-minute default.
-    server.requestTimeout = 0;
-    server.headersTimeout = 60_000;
-    server.keepAliveTimeout = 5_000;
+    configureServerTimeouts(server);
     log.info({ url: `http://${config.host}:${config.port}` }, "OpsDesk is listening");
     if (process.env.REMIX_DEV_ORIGIN) {
       const { broadcastDevReady } = await import("@remix-run/node");
@@ -76,6 +76,7 @@ export async function runServer(build: ServerBuild, env: Environment = process.e
     }
     installShutdown(server, runtime, embedded, stopCleanup, signals);
   } catch (error) {
+    if (error instanceof ConfigError) process.stderr.write(`${error.message}\nOpsDesk did not start.\n`);
     log.fatal({ err: error }, "OpsDesk failed to start");
     await embedded?.stop().catch(() => undefined);
     process.exit(1);

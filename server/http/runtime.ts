@@ -1,5 +1,6 @@
 import type { Orm } from "../../db/orm";
-import { type ArtifactStorage, LocalArtifactStorage } from "../services/artifacts/storage";
+import { createArtifactStorage } from "../services/artifacts/create-storage";
+import type { ArtifactStorage } from "../services/artifacts/storage";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
 
@@ -12,11 +13,11 @@ export type Runtime = {
   version: string;
   /** Set on SIGTERM: /readyz turns 503 so a load balancer stops sending traffic. */
   draining: boolean;
-  /** Where artifact bytes go; a local directory (ARTIFACT_STORAGE_PATH) unless injected. */
+  /** Where artifact bytes go (ARTIFACT_STORE: a local directory or S3), unless injected. */
   storage?: ArtifactStorage;
 };
 
 export function artifactStorage(runtime: Runtime): ArtifactStorage {
-  runtime.storage ??= new LocalArtifactStorage(runtime.config.artifactStoragePath);
+  runtime.storage ??= createArtifactStorage(runtime.config);
   return runtime.storage;
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
-import { createHttpApp } from "../../server/http/app";
+import { configureServerTimeouts, createHttpApp } from "../../server/http/app";
 import type { Runtime } from "../../server/http/runtime";
 import { createLogger } from "../../server/logger";
 import type { Orm } from "../../db/orm";
@@ -36,6 +36,7 @@ export async function startAppServer(db: { orm: Orm }, configOverrides = {}): Pr
   };
   const server: Server = createHttpApp(runtime, build).listen(0, "127.0.0.1");
   await new Promise((r) => server.once("listening", r));
+  configureServerTimeouts(server);
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
   return {

@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { makeTempDir } from "./temp-dir";
 
@@ -12,6 +12,8 @@ export type S3TestServer = {
   secretAccessKey: string;
   /** Every object key in the bucket (completed objects only). */
   listKeys: () => Promise<string[]>;
+  /** The bytes of one object, read with a client of the test's own. */
+  getObject: (key: string) => Promise<Buffer>;
   close: () => Promise<void>;
 };
 
@@ -49,6 +51,10 @@ export async function startS3Server(bucket = "opsdesk-test"): Promise<S3TestServ
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       return keys.sort();
+    },
+    getObject: async (key) => {
+      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(await object.Body!.transformToByteArray());
     },
     close: async () => {
       client.destroy();
