@@ -25,7 +25,8 @@ type Tokens = { accessToken: string; refreshToken: string; expiresAt: string };
 
 beforeAll(async () => {
   if (!hasBuild) return;
-  cluster = await startCluster({ instances: 2, store: "s3", postgresUrl: inject("postgresUrl") });
+  // Debug logs: the cleanup says which round it ran or skipped.
+  cluster = await startCluster({ instances: 2, store: "s3", postgresUrl: inject("postgresUrl"), env: { LOG_LEVEL: "debug" } });
   [a, b] = cluster.instances as [ClusterInstance, ClusterInstance];
   db = new pg.Pool({ connectionString: cluster.databaseUrl, max: 2 });
   const login = await trpc<Tokens>(cluster.url, "auth.login", {
@@ -236,6 +237,46 @@ describe.skipIf(!hasBuild)("login rate limits", () => {
     // The limit is per account and address: the owner elsewhere is not held back.
     expect((await login(b, user.email, user.password, { ...user.client, "x-forwarded-for": "192.0.2.250" })).status).toBe(200);
   });
+});
+
+/** Each instance's cleanup decisions from its JSON log: round (ISO time) → "ran" | "skipped". */
+function cleanupDecisions(instance: ClusterInstance): Map<string, string> {
+  const decisions = new Map<string, string>();
+  for (const line of instance.output().split("\n")) {
+    if (!line.startsWith("{") || !line.includes("cleanup")) continue;
+    const entry = JSON.parse(line) as { msg?: string; round?: string };
+    if (!entry.round) continue;
+    if (entry.msg === "cleanup ran") decisions.set(entry.round, "ran");
+    else if (entry.msg?.startsWith("cleanup round skipped")) decisions.set(entry.round, "skipped");
+  }
+  return decisions;
+}
+
+describe.skipIf(!hasBuild)("the TTL cleanup", () => {
+  test("both instances wake for the same rounds and exactly one runs each (two rounds of 10 s)", async () => {
+    await db.query(
+      "insert into rate_limit_buckets (key, count, window_start, expires_at) values ('cluster-test:expired', 1, now() - interval '1 hour', now() - interval '1 minute')",
+    );
+    const set = await trpc(cluster.url, "settings.update", { mutation: true, token: adminToken, input: { "metrics.cleanupIntervalSeconds": 10 } });
+    expect(set.status).toBe(200);
+
+    // Rounds both instances have decided; each instance picks the new interval up within 10 s.
+    const decided = () => {
+      const [onA, onB] = [cleanupDecisions(a), cleanupDecisions(b)];
+      return [...onA.keys()].filter((round) => onB.has(round)).sort().map((round) => ({ round, a: onA.get(round), b: onB.get(round) }));
+    };
+    const deadline = Date.now() + 45_000;
+    while (decided().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    const rounds = decided();
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    for (const round of rounds) {
+      expect(new Date(round.round).getTime() % 10_000).toBe(0);
+      expect([round.a, round.b].sort()).toEqual(["ran", "skipped"]);
+    }
+    expect(await count("select count(*) as n from rate_limit_buckets where key = 'cluster-test:expired'")).toBe(0);
+    const { rows } = await db.query<{ round_at: Date }>("select round_at from maintenance_rounds where job = 'cleanup'");
+    expect(rows[0]!.round_at.getTime()).toBeGreaterThanOrEqual(new Date(rounds.at(-1)!.round).getTime());
+  }, 60_000);
 });
 
 describe.skipIf(!hasBuild)("stopping a cluster", () => {
