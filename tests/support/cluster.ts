@@ -52,6 +52,8 @@ export type Cluster = {
   artifactDir: string | undefined;
   /** haproxy's view of each server: "UP", "DOWN", "MAINT", … (from its stats socket). */
   serverStates: () => Promise<Record<string, string>>;
+  /** Requests haproxy has open to each server right now (`scur`). */
+  currentSessions: () => Promise<Record<string, number>>;
   haproxyOutput: () => string;
   /** Stops instances (SIGTERM, then SIGKILL), haproxy, s3rver and PostgreSQL; removes every temp dir. */
   stop: () => Promise<void>;
@@ -142,6 +144,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       s3,
       artifactDir,
       serverStates: haproxy.serverStates,
+      currentSessions: haproxy.currentSessions,
       haproxyOutput: haproxy.output,
       stop: () => {
         stopping ??= runCleanups();
@@ -207,6 +210,7 @@ type Haproxy = {
   child: ChildProcess;
   output: () => string;
   serverStates: () => Promise<Record<string, string>>;
+  currentSessions: () => Promise<Record<string, number>>;
   stop: () => Promise<void>;
 };
 
@@ -214,8 +218,9 @@ type Haproxy = {
  * Debian's haproxy with a generated config. Round robin without stickiness, so
  * consecutive requests of one client land on different instances. A server is taken out
  * after 2 failed checks of /readyz and back after 1; a connection refused by a server
- * that is going away is retried once on the other one (`retry-on conn-failure` +
- * `option redispatch`), which is safe for any method since nothing reached the app.
+ * that is going away is retried on the other one (`retry-on conn-failure` +
+ * `option redispatch 1`: every retry picks another server), safe for any method since
+ * nothing reached the app.
  * Timeouts are long: uploads over slow links and long downloads stream through.
  * Each response names its instance in `X-OpsDesk-Instance` (haproxy's server name).
  */
@@ -233,7 +238,7 @@ async function startHaproxy(root: string, instances: ClusterInstance[], checkInt
 defaults
   mode http
   option forwardfor
-  option redispatch
+  option redispatch 1
   retries 2
   retry-on conn-failure
   timeout connect 2s
@@ -270,7 +275,9 @@ ${servers}
   child.once("error", (error) => {
     output += `\n${error.message}`;
   });
-  const serverStates = async () => parseStates(await haproxyCommand(socket, "show stat"));
+  const serverStates = async () => serverColumn(await haproxyCommand(socket, "show stat"), STATUS_COLUMN);
+  const currentSessions = async () =>
+    Object.fromEntries(Object.entries(serverColumn(await haproxyCommand(socket, "show stat"), SCUR_COLUMN)).map(([k, v]) => [k, Number(v)]));
   await waitFor(
     async () => {
       if (child.exitCode !== null) throw new Error(`haproxy exited:\n${output}`);
@@ -287,6 +294,7 @@ ${servers}
     child,
     output: () => output,
     serverStates,
+    currentSessions,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       // SIGUSR1 is haproxy's soft stop; SIGTERM its hard stop: nothing should be left in flight here.
@@ -298,16 +306,20 @@ ${servers}
   };
 }
 
-function parseStates(csv: string): Record<string, string> {
-  const states: Record<string, string> = {};
-  const lines = csv.split("\n").filter((l) => l && !l.startsWith("#"));
-  for (const line of lines) {
-    const [proxy, server, ...rest] = line.split(",");
+// Columns of haproxy's `show stat` CSV (0-based): see "9.1. CSV format" in its management guide.
+const SCUR_COLUMN = 4;
+const STATUS_COLUMN = 17;
+
+function serverColumn(csv: string, column: number): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of csv.split("\n")) {
+    if (!line || line.startsWith("#")) continue;
+    const fields = line.split(",");
+    const [proxy, server] = fields;
     if (proxy !== "instances" || !server || server === "BACKEND" || server === "FRONTEND") continue;
-    // Column 18 (0-based 17) is `status`.
-    states[server] = rest[15] ?? "";
+    values[server] = fields[column] ?? "";
   }
-  return states;
+  return values;
 }
 
 function haproxyCommand(socket: string, command: string): Promise<string> {
