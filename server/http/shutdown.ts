@@ -68,7 +68,7 @@ export function trackUploads(storage: ArtifactStorage): { storage: ArtifactStora
  *    that time succeed; every response says `Connection: close`, so keep-alive clients
  *    reconnect (through the balancer, to another instance);
  * 2. close the listener: new connections are refused (a balancer retries those elsewhere)
- *    and idle ones closed;
+ *    and idle ones closed, also those that turn idle later;
  * 3. in-flight requests get `SHUTDOWN_GRACE_MS` to finish, then their connections are cut;
  * 4. uploads cut that way get `UPLOAD_CLEANUP_MS` to remove their bytes.
  * The caller then closes the database and exits.
@@ -93,10 +93,14 @@ export async function drainAndClose(
     server.closeAllConnections();
   }, SHUTDOWN_GRACE_MS);
   force.unref();
+  // A request that began before the signal answers without `Connection: close`; its
+  // connection turns idle afterwards and would otherwise linger for the keep-alive timeout.
+  const sweepIdle = setInterval(() => server.closeIdleConnections(), 100);
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();
   });
+  clearInterval(sweepIdle);
   clearTimeout(force);
   if (!(await options.uploadsSettled(forced ? UPLOAD_CLEANUP_MS : 1_000))) {
     log.warn("an interrupted upload was still cleaning up at exit; the orphan sweep removes what it left");

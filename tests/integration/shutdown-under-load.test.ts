@@ -204,8 +204,11 @@ describe.skipIf(!hasBuild)("SIGTERM to one of two instances under load", () => {
     expect(downAt - signalledAt).toBeLessThan(DRAIN_SECONDS * 1000);
 
     const uploaded = await upload.response;
+    const uploadedAt = Date.now();
     const code = await victim.exited;
     const exitedAfterMs = Date.now() - signalledAt;
+    // Once the last request is answered nothing holds it: no keep-alive connection lingers.
+    expect(Date.now() - uploadedAt).toBeLessThan(2_000);
     await sleep(1_000); // keep the load going on the survivor alone
     await load.stop();
 
