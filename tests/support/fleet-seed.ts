@@ -345,9 +345,14 @@ function draftEvent(random: Random, world: EventWorld): EventDraft {
   return { ...base, action: "USER_UPDATED", targetType: "user", targetId: String(pick(random, world.users).id), before: { role: "viewer" }, after: { role: "operator" } };
 }
 
+const hex8 = (random: Random) => Math.floor(random() * 4294967296).toString(16).padStart(8, "0");
+
+/** A version-4-shaped UUID from the seeded generator (reproducible, unlike randomUUID). */
 function uuidFrom(random: Random): string {
-  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  const a = hex8(random);
+  const b = hex8(random);
+  const c = hex8(random);
+  return `${a}-${b.slice(0, 4)}-4${b.slice(5)}-a${c.slice(1, 4)}-${c.slice(4)}${hex8(random)}`;
 }
 
 /**
@@ -369,7 +374,10 @@ async function appendAuditEvents(
   const to = Date.now() - 60_000;
   const from = to - days * 86_400_000;
   const spacing = count > 1 ? (to - from) / (count - 1) : 0;
-  const batch = 20_000;
+  const batch = 10_000;
+  // Each batch's COPY is queued on the connection without waiting, so PostgreSQL writes
+  // one batch while the next is hashed and encoded.
+  const copies: Promise<number>[] = [];
   for (let start = 0; start < count; start += batch) {
     const rows = new BinaryCopyRows();
     for (let i = start; i < Math.min(count, start + batch); i++) {
@@ -409,8 +417,13 @@ async function appendAuditEvents(
         .text(hash);
       prevHash = hash;
     }
-    await copyIn(client, AUDIT_COPY, rows.finish());
+    const copy = copyIn(client, AUDIT_COPY, rows.finish());
+    copy.catch(() => undefined); // awaited below; a failure must not go unobserved meanwhile
+    copies.push(copy);
+    // Let the socket take this batch before the next one is built.
+    await new Promise((resolve) => setImmediate(resolve));
   }
+  await Promise.all(copies);
   const { rows: ids } = await client.query<{ first: string; last: string }>(
     "select min(id) as first, max(id) as last from audit_events where id > $1",
     [last[0]?.id ?? 0],
