@@ -78,8 +78,20 @@ export function analyze(page: Page): Promise<AxeResults> {
  * when a violation is serious or critical. Every violation found is printed, minor ones too.
  */
 export async function expectAccessible(page: Page, what: string): Promise<AxeResults> {
-  // With JavaScript, React hydrates first: the DOM checked is the one a user ends up with.
   await page.waitForLoadState("load");
+  if (jsEnabled(test.info().project.name) && page.url().startsWith("http")) {
+    // With JavaScript, the DOM checked is the hydrated one a user ends up with (enhanced
+    // widgets differ from their no-JS forms). React marks each element it has hydrated
+    // with a __reactFiber$ key; <main> is inside the shell, so it is marked once the page is.
+    await page.waitForFunction(
+      () => {
+        const main = document.querySelector("main");
+        return Boolean(main && Object.keys(main).some((key) => key.startsWith("__reactFiber$")));
+      },
+      null,
+      { timeout: 15_000 },
+    );
+  }
   const results = await analyze(page);
   if (results.violations.length > 0) {
     console.log(`axe on ${what} (${page.url()}):\n${describeViolations(results.violations)}`);
