@@ -37,7 +37,7 @@ export function SystemInfoWidget({ initial }: { initial: SystemInfo }) {
         >
           Refresh
         </a>
-        {query.isFetching ? <span className="ml-2 text-slate-500">refreshing…</span> : null}
+        {query.isFetching ? <span className="ml-2 text-slate-500 dark:text-slate-400">refreshing…</span> : null}
       </p>
     </section>
   );
