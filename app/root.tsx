@@ -17,7 +17,6 @@ import { type Capability, roleCan } from "../server/auth/roles";
 import { CsrfField } from "./components/form-fields";
 import { useNonce } from "./components/nonce";
 import stylesheet from "./tailwind.css";
-import { TrpcProvider } from "./trpc/provider";
 
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: stylesheet },
@@ -95,9 +94,7 @@ export default function App() {
   const data = useRouteLoaderData<typeof loader>("root");
   return (
     <Shell user={data?.user ?? null} csrfToken={data?.csrfToken}>
-      <TrpcProvider csrfToken={data?.csrfToken ?? null}>
-        <Outlet />
-      </TrpcProvider>
+      <Outlet />
     </Shell>
   );
 }
