@@ -1,4 +1,5 @@
 import { Migrator } from "@mikro-orm/migrations";
+import pg from "pg";
 import { MikroORM, type Options, PostgreSqlDriver } from "@mikro-orm/postgresql";
 import type { Logger } from "../server/logger";
 import { entities } from "./entities";
@@ -39,7 +40,23 @@ export async function openOrm(databaseUrl: string, log?: Logger): Promise<Orm> {
   return MikroORM.init(ormOptions(databaseUrl, log));
 }
 
+/** Advisory-lock key held while migrations run: instances booting together migrate one at a time. */
+const MIGRATION_LOCK = 727_000;
+
+/**
+ * Applies pending migrations. Several instances may boot at the same moment on one
+ * database (ADR 020): a session-level advisory lock on a connection of its own makes the
+ * others wait, and they then find nothing pending. The lock goes with the connection, so a
+ * crashed migrator releases it.
+ */
 export async function migrateUp(orm: Orm): Promise<string[]> {
-  const applied = await orm.getMigrator().up();
-  return applied.map((m) => m.name);
+  const lockClient = new pg.Client({ connectionString: orm.config.get("clientUrl"), connectionTimeoutMillis: 5_000 });
+  await lockClient.connect();
+  try {
+    await lockClient.query("select pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    const applied = await orm.getMigrator().up();
+    return applied.map((m) => m.name);
+  } finally {
+    await lockClient.end().catch(() => {});
+  }
 }

@@ -57,6 +57,7 @@ const envSchema = z.object({
     .default("0")
     .transform((v) => v === "1" || v === "true"),
   UPLOAD_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0, "must be 0 or more seconds").max(600, "must be at most 600 seconds").optional(),
   PROMETHEUS_URL: optionalUrl,
   ALLOWED_ORIGINS: z
     .string()
@@ -98,6 +99,11 @@ export type Config = {
   s3: S3StoreConfig | undefined;
   /** An upload with no bytes for this long is answered 408 and removed. */
   uploadIdleTimeoutMs: number;
+  /**
+   * After SIGTERM, how long the process keeps serving with /readyz at 503 before it stops
+   * accepting connections: time for a load balancer's health check to take it out (ADR 023).
+   */
+  shutdownDrainMs: number;
   prometheusUrl: string | undefined;
   allowedOrigins: string[];
   logLevel: (typeof LOG_LEVELS)[number];
@@ -156,6 +162,8 @@ export function loadConfig(env: Environment = process.env): Config {
     artifactStore: e.ARTIFACT_STORE,
     s3,
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
+    // A production process usually sits behind a balancer; a development one at a terminal.
+    shutdownDrainMs: Math.round((e.SHUTDOWN_DRAIN_SECONDS ?? (e.NODE_ENV === "production" ? 5 : 0)) * 1000),
     prometheusUrl: e.PROMETHEUS_URL,
     allowedOrigins: e.ALLOWED_ORIGINS,
     logLevel: e.LOG_LEVEL,

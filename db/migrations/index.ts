@@ -10,6 +10,7 @@ import { Migration20261125070000HostActorsWithoutForeignKeys } from "./Migration
 import { Migration20261125080000AuditTargetIndex } from "./Migration20261125080000AuditTargetIndex";
 import { Migration20261206000000RefreshRotatedBy } from "./Migration20261206000000RefreshRotatedBy";
 import { Migration20261206010000LockedDeviceTokens } from "./Migration20261206010000LockedDeviceTokens";
+import { Migration20261207000000MaintenanceRounds } from "./Migration20261207000000MaintenanceRounds";
 
 /**
  * Listed explicitly: the server runs from a bundle, where MikroORM cannot discover
@@ -27,4 +28,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "Migration20261125080000AuditTargetIndex", class: Migration20261125080000AuditTargetIndex },
   { name: "Migration20261206000000RefreshRotatedBy", class: Migration20261206000000RefreshRotatedBy },
   { name: "Migration20261206010000LockedDeviceTokens", class: Migration20261206010000LockedDeviceTokens },
+  { name: "Migration20261207000000MaintenanceRounds", class: Migration20261207000000MaintenanceRounds },
 ];

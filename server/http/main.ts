@@ -8,12 +8,12 @@ import { createLogger, type Logger } from "../logger";
 import { ensureFirstAdmin } from "../services/users.service";
 import { configureServerTimeouts, createHttpApp } from "./app";
 import { artifactStorage, type Runtime } from "./runtime";
+import { drainAndClose, trackUploads } from "./shutdown";
 import { setPoolStatsSource } from "../observability/app-metrics";
+import { createArtifactStorage } from "../services/artifacts/create-storage";
 import { startCleanupTimer } from "../services/maintenance.service";
 import { getSettings } from "../services/settings.service";
 import { VERSION } from "../version";
-
-const SHUTDOWN_GRACE_MS = 8_000;
 
 /**
  * Boots one OpsDesk process: configuration → database (embedded unless DATABASE_URL) →
@@ -51,7 +51,9 @@ export async function runServer(build: ServerBuild, env: Environment = process.e
     const admin = await ensureFirstAdmin(orm.em.fork(), config);
     if (admin) announceFirstAdmin(admin, log);
 
-    const runtime: Runtime = { config, log, orm, startedAt: new Date(), version: VERSION, draining: false };
+    // Uploads are counted so that shutdown can wait for interrupted ones to clean up.
+    const uploads = trackUploads(createArtifactStorage(config));
+    const runtime: Runtime = { config, log, orm, startedAt: new Date(), version: VERSION, draining: false, storage: uploads.storage };
     // A wrong bucket, key or endpoint is a configuration error: say so now, not at the first upload.
     await artifactStorage(runtime).check();
     log.info({ artifactStore: config.artifactStore }, "artifact store ready");
@@ -74,7 +76,7 @@ export async function runServer(build: ServerBuild, env: Environment = process.e
       const { broadcastDevReady } = await import("@remix-run/node");
       await broadcastDevReady(build);
     }
-    installShutdown(server, runtime, embedded, stopCleanup, signals);
+    installShutdown(server, runtime, embedded, stopCleanup, signals, uploads.settled);
   } catch (error) {
     if (error instanceof ConfigError) process.stderr.write(`${error.message}\nOpsDesk did not start.\n`);
     log.fatal({ err: error }, "OpsDesk failed to start");
@@ -123,13 +125,18 @@ async function stopDuringBoot(signal: string | null, log: Logger, embedded: Embe
   process.exit(0);
 }
 
-/** SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close ORM and database, exit 0. */
+/**
+ * SIGTERM/SIGINT: /readyz turns 503 at once, serving goes on for SHUTDOWN_DRAIN_SECONDS so
+ * a load balancer can take the instance out, then the listener closes, in-flight requests
+ * finish (ADR 023); then the ORM and the embedded database stop and the process exits 0.
+ */
 function installShutdown(
   server: Server,
   runtime: Runtime,
   embedded: EmbeddedPostgres | undefined,
   stopCleanup: () => void,
   signals: ShutdownSignals,
+  uploadsSettled: (timeoutMs: number) => Promise<boolean>,
 ): void {
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
@@ -138,13 +145,7 @@ function installShutdown(
     runtime.draining = true;
     stopCleanup();
     runtime.log.info({ signal }, "shutting down");
-    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    force.unref();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
-    clearTimeout(force);
+    await drainAndClose(server, { drainMs: runtime.config.shutdownDrainMs, uploadsSettled, log: runtime.log });
     await runtime.orm.close(true).catch((err) => runtime.log.error({ err }, "closing the ORM failed"));
     await embedded?.stop().catch((err) => runtime.log.error({ err }, "stopping PostgreSQL failed"));
     runtime.log.info("stopped");

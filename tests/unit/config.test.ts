@@ -55,6 +55,13 @@ describe("configuration", () => {
     expect(config.uploadIdleTimeoutMs).toBe(60_000);
   });
 
+  test("SHUTDOWN_DRAIN_SECONDS is 5 s in production and 0 otherwise by default, takes fractions, and refuses negatives", () => {
+    expect(loadConfig({ ...base, NODE_ENV: "production", OPSDESK_SECRET: "x".repeat(32) }).shutdownDrainMs).toBe(5_000);
+    expect(loadConfig({ ...base, NODE_ENV: "development" }).shutdownDrainMs).toBe(0);
+    expect(loadConfig({ ...base, SHUTDOWN_DRAIN_SECONDS: "0.5" }).shutdownDrainMs).toBe(500);
+    expect(() => loadConfig({ ...base, SHUTDOWN_DRAIN_SECONDS: "-1" })).toThrow(/SHUTDOWN_DRAIN_SECONDS/);
+  });
+
   test("ARTIFACT_STORE=s3 reads the bucket, endpoint, region, path style and keys", () => {
     const config = loadConfig({
       ...base,
