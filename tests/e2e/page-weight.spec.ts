@@ -47,6 +47,13 @@ for (const { path, roles } of PAGES) {
         page.on("response", (res) => {
           if (res.url().startsWith(facts.baseURL)) bodies.push(measure(res));
         });
+        // A page made lighter must still work: a refused inline style (CSP) or a failed
+        // hydration shows up here.
+        const problems: string[] = [];
+        page.on("console", (message) => {
+          if (message.type() === "error") problems.push(message.text());
+        });
+        page.on("pageerror", (error) => problems.push(error.message));
         const response = await page.goto(path.replace(HOST, String(facts.artifactHostId)));
         expect(response?.status(), "the page itself loads").toBe(200);
         await page.waitForLoadState("networkidle");
@@ -57,6 +64,8 @@ for (const { path, roles } of PAGES) {
         console.log(
           `${path} ${who}: JS ${kb(js)} gzip (${parts.filter((p) => p.kind === "js").length} files), HTML+CSS ${kb(htmlCss)} gzip (HTML ${kb(html)})`,
         );
+        expect(problems, "console errors while the page loaded").toEqual([]);
+        expect(await page.evaluate(() => "__remixRouter" in window), "the page hydrated").toBe(true);
         expect(js).toBeGreaterThan(0);
         expect(js).toBeLessThanOrEqual(BUDGET.jsGzip);
         expect(htmlCss).toBeLessThanOrEqual(BUDGET.htmlCssGzip);

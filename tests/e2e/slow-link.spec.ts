@@ -116,6 +116,8 @@ for (const keyPage of KEY_PAGES) {
         const contentMs = Date.now() - started;
         const fcp = await firstContentfulPaint(page);
         const hydrated = await page.evaluate(() => "__remixRouter" in window);
+        // Styled, not just painted: the inlined stylesheet was admitted by the CSP (ADR 024).
+        const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
         const formStarted = Date.now();
         const form = await keyPage.submitForm(page);
         const formMs = Date.now() - formStarted;
@@ -124,6 +126,7 @@ for (const keyPage of KEY_PAGES) {
             `form: ${form} in ${formMs} ms; scripts ${mode === "loading" ? `held ${scripts.held()}` : `refused ${scripts.refused()}`}`,
         );
         expect(hydrated, "no script ran: the page is as the server rendered it").toBe(false);
+        expect(background, "the page is styled (tailwind's bg-slate-50)").toBe("rgb(248, 250, 252)");
         expect(mode === "loading" ? scripts.held() : scripts.refused(), "the page asked for its scripts").toBeGreaterThan(0);
         expect(fcp).toBeLessThanOrEqual(FCP_BUDGET_MS);
       } finally {
