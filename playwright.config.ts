@@ -42,7 +42,43 @@ const fleetURL = `http://127.0.0.1:${process.env.E2E_FLEET_PORT}`;
 chmodSync(process.env.E2E_FLEET_DATA_DIR, 0o755);
 /** Specs that measure pages as a real fleet makes them: they run only against the fleet app. */
 const FLEET_SPECS = [/page-weight\.spec\.ts$/, /slow-link\.spec\.ts$/];
+
+/**
+ * The fleet app costs ~15 s of seeding: it is left out only when the command line names
+ * projects and none of them can be `fleet` (e.g. `--project js`). Any other name, or no
+ * --project at all, starts it.
+ */
+function fleetProjectMayRun(argv: string[]): boolean {
+  const asked: string[] = [];
+  argv.forEach((arg, i) => {
+    if (arg === "--project" && argv[i + 1]) asked.push(argv[i + 1]!);
+    else if (arg.startsWith("--project=")) asked.push(arg.slice("--project=".length));
+  });
+  return asked.length === 0 || asked.some((name) => name !== "js" && name !== "no-js");
+}
+
 export const E2E_ADMIN = { email: "admin@e2e.test", password: "e2e-admin-password-123" };
+
+/** The second webServer: the app on the realistic fleet (tests/support/fleet-server.ts). */
+function fleetServer() {
+  return {
+    command: "node --import tsx tests/support/fleet-server.ts",
+    // Printed once the fleet is seeded, the app answers /readyz and the host has metrics.
+    wait: { stdout: /fleet ready/ },
+    reuseExistingServer: false,
+    timeout: 180_000,
+    stdout: "pipe" as const,
+    stderr: "pipe" as const,
+    gracefulShutdown: { signal: "SIGTERM" as const, timeout: 10_000 },
+    env: {
+      E2E_FLEET_PORT: process.env.E2E_FLEET_PORT!,
+      E2E_FLEET_DATA_DIR: process.env.E2E_FLEET_DATA_DIR!,
+      OPSDESK_SECRET: process.env.E2E_FLEET_SECRET!,
+      LOG_LEVEL: "warn",
+      E2E: "1",
+    },
+  };
+}
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -91,22 +127,6 @@ export default defineConfig({
         E2E: "1",
       },
     },
-    {
-      command: "node --import tsx tests/support/fleet-server.ts",
-      // Printed once the fleet is seeded, the app answers /readyz and the host has metrics.
-      wait: { stdout: /fleet ready/ },
-      reuseExistingServer: false,
-      timeout: 180_000,
-      stdout: "pipe",
-      stderr: "pipe",
-      gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
-      env: {
-        E2E_FLEET_PORT: process.env.E2E_FLEET_PORT,
-        E2E_FLEET_DATA_DIR: process.env.E2E_FLEET_DATA_DIR,
-        OPSDESK_SECRET: process.env.E2E_FLEET_SECRET,
-        LOG_LEVEL: "warn",
-        E2E: "1",
-      },
-    },
+    ...(fleetProjectMayRun(process.argv) ? [fleetServer()] : []),
   ],
 });

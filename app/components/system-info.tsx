@@ -66,7 +66,7 @@ export function SystemInfoWidget({ initial }: { initial: SystemInfo }) {
         >
           Refresh
         </a>
-        {fetching ? <span className="ml-2 text-slate-500">refreshing…</span> : null}
+        {fetching ? <span className="ml-2 text-slate-500 dark:text-slate-400">refreshing…</span> : null}
       </p>
     </section>
   );
