@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -32,7 +33,52 @@ const baseURL = `http://127.0.0.1:${port}`;
 // Each run gets its own data directory (above): two runs never share a database.
 const dataDir = process.env.E2E_DATA_DIR;
 chmodSync(dataDir, 0o755);
+// The realistic fleet (ADR 024): its own app, port and data directory, seeded before it
+// starts by tests/support/fleet-server.ts, which removes the directory when it stops.
+process.env.E2E_FLEET_PORT ??= String(port + 1000);
+process.env.E2E_FLEET_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), "opsdesk-e2e-fleet-"));
+process.env.E2E_FLEET_SECRET ??= randomBytes(32).toString("base64url");
+const fleetURL = `http://127.0.0.1:${process.env.E2E_FLEET_PORT}`;
+chmodSync(process.env.E2E_FLEET_DATA_DIR, 0o755);
+/** Specs that measure pages as a real fleet makes them: they run only against the fleet app. */
+const FLEET_SPECS = [/page-weight\.spec\.ts$/, /slow-link\.spec\.ts$/];
+
+/**
+ * The fleet app costs ~15 s of seeding: it is left out only when the command line names
+ * projects and none of them can be `fleet` (e.g. `--project js`). Any other name, or no
+ * --project at all, starts it.
+ */
+function fleetProjectMayRun(argv: string[]): boolean {
+  const asked: string[] = [];
+  argv.forEach((arg, i) => {
+    if (arg === "--project" && argv[i + 1]) asked.push(argv[i + 1]!);
+    else if (arg.startsWith("--project=")) asked.push(arg.slice("--project=".length));
+  });
+  return asked.length === 0 || asked.some((name) => name !== "js" && name !== "no-js");
+}
+
 export const E2E_ADMIN = { email: "admin@e2e.test", password: "e2e-admin-password-123" };
+
+/** The second webServer: the app on the realistic fleet (tests/support/fleet-server.ts). */
+function fleetServer() {
+  return {
+    command: "node --import tsx tests/support/fleet-server.ts",
+    // Printed once the fleet is seeded, the app answers /readyz and the host has metrics.
+    wait: { stdout: /fleet ready/ },
+    reuseExistingServer: false,
+    timeout: 180_000,
+    stdout: "pipe" as const,
+    stderr: "pipe" as const,
+    gracefulShutdown: { signal: "SIGTERM" as const, timeout: 10_000 },
+    env: {
+      E2E_FLEET_PORT: process.env.E2E_FLEET_PORT!,
+      E2E_FLEET_DATA_DIR: process.env.E2E_FLEET_DATA_DIR!,
+      OPSDESK_SECRET: process.env.E2E_FLEET_SECRET!,
+      LOG_LEVEL: "warn",
+      E2E: "1",
+    },
+  };
+}
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -57,25 +103,30 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "js", use: { javaScriptEnabled: true } },
-    { name: "no-js", use: { javaScriptEnabled: false } },
+    { name: "js", use: { javaScriptEnabled: true }, testIgnore: FLEET_SPECS },
+    { name: "no-js", use: { javaScriptEnabled: false }, testIgnore: FLEET_SPECS },
+    // JavaScript on: the specs block or delay scripts themselves where they need to.
+    { name: "fleet", use: { javaScriptEnabled: true, baseURL: fleetURL }, testMatch: FLEET_SPECS },
   ],
-  webServer: {
-    command: "node scripts/serve.mjs",
-    url: `${baseURL}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "ignore",
-    stderr: "pipe",
-    // SIGTERM, not SIGKILL: the server then stops its embedded PostgreSQL cleanly.
-    gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
-    env: {
-      PORT: String(port),
-      OPSDESK_DATA_DIR: dataDir,
-      OPSDESK_ADMIN_EMAIL: E2E_ADMIN.email,
-      OPSDESK_ADMIN_PASSWORD: E2E_ADMIN.password,
-      LOG_LEVEL: "warn",
-      E2E: "1",
+  webServer: [
+    {
+      command: "node scripts/serve.mjs",
+      url: `${baseURL}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      // SIGTERM, not SIGKILL: the server then stops its embedded PostgreSQL cleanly.
+      gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+      env: {
+        PORT: String(port),
+        OPSDESK_DATA_DIR: dataDir,
+        OPSDESK_ADMIN_EMAIL: E2E_ADMIN.email,
+        OPSDESK_ADMIN_PASSWORD: E2E_ADMIN.password,
+        LOG_LEVEL: "warn",
+        E2E: "1",
+      },
     },
-  },
+    ...(fleetProjectMayRun(process.argv) ? [fleetServer()] : []),
+  ],
 });

@@ -3,7 +3,9 @@ import { type AppLoadContext, createReadableStreamFromReadable, type EntryContex
 import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
+import { StylesheetProvider } from "./components/inline-stylesheet";
 import { NonceProvider } from "./components/nonce";
+import { stylesheetText } from "./utils/stylesheet.server";
 
 // The HTTP entry lives in server/http/main.ts; exporting it from here puts it in the same
 // bundle as the routes, so both share one copy of every module (and one ORM).
@@ -26,7 +28,9 @@ export default function handleRequest(
     let shellRendered = false;
     const { pipe, abort } = renderToPipeableStream(
       <NonceProvider value={nonce}>
-        <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
+        <StylesheetProvider value={stylesheetText()}>
+          <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
+        </StylesheetProvider>
       </NonceProvider>,
       {
         nonce,

@@ -15,14 +15,11 @@ import type { ReactNode } from "react";
 import type { SessionUser } from "../server/auth/session-user";
 import { type Capability, roleCan } from "../server/auth/roles";
 import { CsrfField } from "./components/form-fields";
+import { InlineStylesheet } from "./components/inline-stylesheet";
 import { useNonce } from "./components/nonce";
-import stylesheet from "./tailwind.css";
-import { TrpcProvider } from "./trpc/provider";
 
-export const links: LinksFunction = () => [
-  { rel: "stylesheet", href: stylesheet },
-  { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
-];
+// The stylesheet is inlined by <InlineStylesheet> (ADR 024), not linked.
+export const links: LinksFunction = () => [{ rel: "icon", href: "/favicon.svg", type: "image/svg+xml" }];
 export const meta: MetaFunction = () => [{ title: "OpsDesk" }];
 
 export async function loader({ context }: LoaderFunctionArgs) {
@@ -47,6 +44,7 @@ function Shell({ user, csrfToken, children }: { user: SessionUser | null; csrfTo
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <Meta />
         <Links />
+        <InlineStylesheet nonce={nonce} />
       </head>
       <body className="min-h-screen bg-slate-50 font-sans text-slate-900 dark:bg-slate-900 dark:text-slate-100">
         <header className="border-b border-slate-200 bg-white dark:border-slate-700 dark:bg-slate-800">
@@ -95,9 +93,7 @@ export default function App() {
   const data = useRouteLoaderData<typeof loader>("root");
   return (
     <Shell user={data?.user ?? null} csrfToken={data?.csrfToken}>
-      <TrpcProvider csrfToken={data?.csrfToken ?? null}>
-        <Outlet />
-      </TrpcProvider>
+      <Outlet />
     </Shell>
   );
 }

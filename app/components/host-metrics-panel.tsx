@@ -1,6 +1,6 @@
 import { useRevalidator } from "@remix-run/react";
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import { trpc } from "../trpc/react";
+import { browserTrpc, preloadBrowserTrpc } from "../trpc/lazy";
 import { DateTime } from "./date-time";
 import { CsrfField } from "./form-fields";
 import { useHydrated } from "./host-hydrated";
@@ -27,8 +27,9 @@ const GAUGE_COLOURS =
  * The metrics panel: the last current snapshot as server-rendered gauges, sparkline and
  * text, and (for admin/operator) "Update metrics". Without JavaScript the button is a form
  * post to `/hosts/:id/metrics:update`, which redirects back with `?metrics=<state>`; with
- * JavaScript it calls `metrics.update` and revalidates the page so the server renders the
- * new snapshot. A failure never hides the snapshot already shown.
+ * JavaScript it calls `metrics.update` (the tRPC client is fetched while the browser is
+ * idle, not with the page) and revalidates the page so the server renders the new
+ * snapshot. A failure never hides the snapshot already shown.
  */
 export function HostMetricsPanel({
   hostId,
@@ -40,7 +41,6 @@ export function HostMetricsPanel({
   data: MetricsPanelData;
 }) {
   const hydrated = useHydrated();
-  const update = trpc.metrics.update.useMutation();
   const revalidator = useRevalidator();
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });
   const sawLoading = useRef(false);
@@ -61,29 +61,33 @@ export function HostMetricsPanel({
     return () => clearTimeout(timer);
   }, [phase.kind, revalidator.state]);
 
+  useEffect(() => (data.canUpdate ? preloadBrowserTrpc() : undefined), [data.canUpdate]);
+
   const busy = phase.kind === "updating" || phase.kind === "refreshing";
 
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (busy) return;
+    const form = event.currentTarget;
     setPhase({ kind: "updating" });
-    update.mutate(
-      { hostId },
-      {
-        onSuccess: () => {
-          sawLoading.current = false;
-          setPhase({ kind: "refreshing" });
-          revalidator.revalidate();
-        },
-        onError: (error) => {
-          const code = error.data?.code;
-          const message =
-            code === "UNAUTHORIZED" ? "Your session has ended. Sign in again, then retry." : error.message;
-          const state = (error.data?.state as MetricsFailureState | null | undefined) ?? metricsStateOfError(code, error.message);
-          setPhase({ kind: "failed", state, message });
-        },
-      },
-    );
+    let trpc: Awaited<ReturnType<typeof browserTrpc>>;
+    try {
+      trpc = await browserTrpc(csrfToken ?? null);
+    } catch {
+      // The client's chunk did not arrive (a dropped link): post the form as without JavaScript.
+      form.submit();
+      return;
+    }
+    try {
+      await trpc.client.metrics.update.mutate({ hostId });
+      sawLoading.current = false;
+      setPhase({ kind: "refreshing" });
+      revalidator.revalidate();
+    } catch (error) {
+      const { code, state, message: serverMessage } = trpc.describeError(error);
+      const message = code === "UNAUTHORIZED" ? "Your session has ended. Sign in again, then retry." : serverMessage;
+      setPhase({ kind: "failed", state: (state as MetricsFailureState | null) ?? metricsStateOfError(code ?? undefined, serverMessage), message });
+    }
   }
 
   let notice: { ok: boolean; text: string; detail?: string } | null = null;
@@ -107,7 +111,7 @@ export function HostMetricsPanel({
         <form
           method="post"
           action={`/hosts/${hostId}/metrics:update`}
-          onSubmit={onSubmit}
+          onSubmit={(event) => void onSubmit(event)}
           className="flex items-center gap-3"
           data-testid="metrics-update-form"
           data-enhanced={hydrated ? "" : undefined}

@@ -1,6 +1,6 @@
 import { Form } from "@remix-run/react";
-import { useState } from "react";
-import { trpc } from "../trpc/react";
+import { useEffect, useState } from "react";
+import { browserTrpc, preloadBrowserTrpc } from "../trpc/lazy";
 import { CsrfField } from "./form-fields";
 import { useHydrated } from "./host-hydrated";
 
@@ -9,7 +9,8 @@ type CopyState = { kind: "idle" } | { kind: "copied" } | { kind: "manual"; messa
 /**
  * The SSH command's Copy button. Without JavaScript it is a form POST (intent `copy`)
  * that records the copy and brings the page back with a hint to copy by hand; with
- * JavaScript it writes to the clipboard and records the copy through tRPC.
+ * JavaScript it writes to the clipboard and records the copy through tRPC (the client is
+ * fetched while the browser is idle, not with the page).
  */
 export function SshCopyButton({
   hostId,
@@ -24,8 +25,8 @@ export function SshCopyButton({
   inputId: string;
 }) {
   const hydrated = useHydrated();
-  const record = trpc.hosts.recordSshCopy.useMutation();
   const [state, setState] = useState<CopyState>({ kind: "idle" });
+  useEffect(() => preloadBrowserTrpc(), []);
 
   if (!hydrated) {
     return (
@@ -57,16 +58,13 @@ export function SshCopyButton({
       }
     }
     setState(copied ? { kind: "copied" } : { kind: "manual", message: "Select the command and press Ctrl+C / ⌘C" });
-    record.mutate(
-      { id: hostId },
-      {
-        onError: (error) =>
-          setState({
-            kind: "manual",
-            message: `${copied ? "Copied, but the" : "The"} copy was not recorded: ${error.message}`,
-          }),
-      },
-    );
+    try {
+      const { client } = await browserTrpc(csrfToken ?? null);
+      await client.hosts.recordSshCopy.mutate({ id: hostId });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      setState({ kind: "manual", message: `${copied ? "Copied, but the" : "The"} copy was not recorded: ${reason}` });
+    }
   }
 
   return (

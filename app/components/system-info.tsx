@@ -1,17 +1,46 @@
 import type { inferRouterOutputs } from "@trpc/server";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { AppRouter } from "../../server/trpc/root";
-import { trpc } from "../trpc/react";
+import { browserTrpc } from "../trpc/lazy";
 
 type SystemInfo = inferRouterOutputs<AppRouter>["system"]["info"];
 
+const REFRESH_EVERY_MS = 15_000;
+
 /**
  * Rendered by the server from the loader's data; with JavaScript it refreshes itself
- * through the same procedure (same types on both sides), and without it the Refresh
- * link reloads the page.
+ * through the same procedure (same types on both sides) every 15 s while the tab is
+ * visible, and without it the Refresh link reloads the page. The tRPC client is loaded
+ * on the first refresh, not with the page.
  */
 export function SystemInfoWidget({ initial }: { initial: SystemInfo }) {
-  const query = trpc.system.info.useQuery(undefined, { initialData: initial, refetchInterval: 15_000 });
-  const info = query.data;
+  const [info, setInfo] = useState(initial);
+  const [fetching, setFetching] = useState(false);
+  const inFlight = useRef(false);
+
+  const refresh = useCallback(async () => {
+    if (inFlight.current) return;
+    inFlight.current = true;
+    setFetching(true);
+    try {
+      const { client } = await browserTrpc(null);
+      setInfo(await client.system.info.query());
+    } catch {
+      // The last figures stay on screen; the next tick (or Refresh) tries again.
+    } finally {
+      inFlight.current = false;
+      setFetching(false);
+    }
+  }, []);
+
+  useEffect(() => setInfo(initial), [initial]);
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (document.visibilityState === "visible") void refresh();
+    }, REFRESH_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [refresh]);
+
   return (
     <section className="card" aria-live="polite">
       <dl className="grid grid-cols-2 gap-2 text-sm">
@@ -32,12 +61,12 @@ export function SystemInfoWidget({ initial }: { initial: SystemInfo }) {
           className="link"
           onClick={(event) => {
             event.preventDefault();
-            void query.refetch();
+            void refresh();
           }}
         >
           Refresh
         </a>
-        {query.isFetching ? <span className="ml-2 text-slate-500 dark:text-slate-400">refreshing…</span> : null}
+        {fetching ? <span className="ml-2 text-slate-500 dark:text-slate-400">refreshing…</span> : null}
       </p>
     </section>
   );

@@ -46,7 +46,8 @@ export function accessLog(log: Logger) {
 
 /**
  * Security headers for every response. Scripts run only with this response's nonce (Remix
- * renders it on its inline scripts) or from our own origin; nothing may frame us.
+ * renders it on its inline scripts) or from our own origin, styles likewise (the inlined
+ * stylesheet carries the nonce); nothing may frame us.
  */
 export function securityHeaders() {
   return (_req: Request, res: Response, next: NextFunction) => {
@@ -57,7 +58,8 @@ export function securityHeaders() {
       [
         "default-src 'self'",
         `script-src 'self' 'nonce-${nonce}'`,
-        "style-src 'self'",
+        // The nonce admits the inlined stylesheet (app/components/inline-stylesheet.tsx).
+        `style-src 'self' 'nonce-${nonce}'`,
         "style-src-attr 'unsafe-inline'",
         "img-src 'self' data:",
         "connect-src 'self'",
