@@ -1,0 +1,210 @@
+import { cpus, loadavg } from "node:os";
+import { type Cluster, startCluster } from "../support/cluster";
+import { type RealPrometheus, realPrometheusMissing, startRealPrometheus } from "../support/real-prometheus";
+import { watchInstance } from "./instance-metrics";
+import { concurrentLogins } from "./load-logins";
+import { buildMix, checkMixOnce, type GroupResult, runAutocannon, runGroups } from "./load-mix";
+import {
+  failures,
+  lastProblems,
+  latencySummary,
+  mib,
+  passMiss,
+  printHeader,
+  printRow,
+  reqPerSecond,
+  unexpectedAnswers,
+} from "./load-report";
+import { seedFleet } from "./load-seed";
+import { type CpuGroup, cpuMeter, memoryOf, resetPeakRss } from "./process-stats";
+import { seconds } from "./support";
+
+/**
+ * Issue 15 item 4: OpsDesk under load, one instance and then two behind haproxy
+ * (startCluster: real processes on the build, one PostgreSQL, round robin), with a real
+ * Prometheus + node_exporter behind "Update metrics".
+ *
+ * Per topology, on a fresh cluster:
+ *  1. a fleet of LOAD_HOSTS hosts (CSV import through the app), accounts, sessions, a token;
+ *  2. the mix (load-mix.ts): 100 clients for LOAD_SECONDS (list pages, host pages, tRPC
+ *     hosts.list, metrics.update) plus a small autocannon of sign-ins at a steady rate;
+ *  3. /healthz latency while 50 people sign in at once (LOAD_LOGIN_SECONDS).
+ * The one-instance run goes through the same proxy, so the 2-vs-1 ratio compares like
+ * with like. Targets are printed as PASS/MISS; a miss never fails the run.
+ */
+const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
+const LOGIN_SECONDS = Number(process.env.LOAD_LOGIN_SECONDS ?? Math.min(20, SECONDS));
+const HOSTS = Number(process.env.LOAD_HOSTS ?? 5_000);
+const TOPOLOGIES = (process.env.LOAD_INSTANCES ?? "1").split(",").map((n) => Number(n) as 1 | 2);
+const LOGIN_PEOPLE = 50;
+const SCALE_TARGET = 1.6;
+const HEALTHZ_P99_TARGET_MS = 200;
+const WIDTH = 34;
+
+type TopologyOutcome = { instances: number; readReqPerSecond: number; failures: number; healthzP99: number };
+
+export async function run(): Promise<void> {
+  const missing = realPrometheusMissing();
+  if (missing) {
+    console.log(`load: skipped, a real Prometheus is needed: ${missing}`);
+    return;
+  }
+  console.log(
+    `load: ${HOSTS} hosts, 100 clients for ${SECONDS} s per topology, then /healthz during ${LOGIN_PEOPLE} concurrent sign-ins for ${LOGIN_SECONDS} s`,
+  );
+  console.log(
+    `  machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load average ${loadText()}. CAVEAT: the load generator, haproxy,`,
+  );
+  console.log("  PostgreSQL, Prometheus and every instance share these cores (and other sessions may be using them): the figures");
+  console.log("  are noisy, and a second instance can only add throughput when the first one was not already short of CPU.");
+  const started = performance.now();
+  const prometheus = await startRealPrometheus();
+  const outcomes: TopologyOutcome[] = [];
+  try {
+    for (const instances of TOPOLOGIES) outcomes.push(await runTopology(instances, prometheus));
+  } finally {
+    await prometheus.stop();
+  }
+  printSummary(outcomes);
+  console.log(`\ntotal ${seconds(performance.now() - started)}; load average after: ${loadText()}`);
+}
+
+async function runTopology(instances: 1 | 2, prometheus: RealPrometheus): Promise<TopologyOutcome> {
+  console.log(`\n== ${instances} instance${instances > 1 ? "s" : ""} behind haproxy ==`);
+  const setupStarted = performance.now();
+  const cluster = await startCluster({
+    instances,
+    store: "fs",
+    postgresUrl: process.env.TEST_DATABASE_URL,
+    env: { PROMETHEUS_URL: prometheus.url, LOG_LEVEL: "warn" },
+  });
+  try {
+    const fleet = await seedFleet(cluster.url, cluster.databaseUrl, cluster.admin, {
+      hosts: HOSTS,
+      sessions: 20,
+      loginAccounts: LOGIN_PEOPLE,
+      prometheusInstance: prometheus.instance,
+    });
+    const groups = buildMix(cluster.url, fleet, SECONDS);
+    await checkMixOnce(cluster.url, groups);
+    console.log(
+      `  seeded in ${seconds(performance.now() - setupStarted)}: ${fleet.hostIds.length} hosts, ${fleet.sessions.length} signed-in people, ${fleet.loginEmails.length} viewers; each request kind checked once`,
+    );
+
+    // --- the mix ---
+    const phase = await measured(cluster, () => runGroups(groups));
+    const results = phase.value;
+    console.log(`\n  mix, ${SECONDS} s (latency from autocannon, corrected for coordinated omission on the rate-limited groups)`);
+    printHeader(WIDTH);
+    for (const [i, group] of groups.entries()) printRow(group.name, WIDTH, results[i]!);
+    const read = results.filter((_, i) => groups[i]!.kind === "read");
+    const readReqPerSecond = read.reduce((sum, r) => sum + reqPerSecond(r), 0);
+    const total = results.reduce((sum, r) => sum + reqPerSecond(r), 0);
+    console.log(`  ${"read mix (list + host + tRPC)".padEnd(WIDTH)} ${readReqPerSecond.toFixed(1).padStart(17)} req/s (2xx)`);
+    console.log(`  ${"all groups".padEnd(WIDTH)} ${total.toFixed(1).padStart(17)} req/s (2xx)`);
+    const failed = results.reduce((sum, r) => sum + failures(r), 0);
+    printFailures(cluster, groups.map((g) => g.name), results, failed);
+    phase.print();
+
+    // --- /healthz while 50 people sign in ---
+    const loginPhase = await measured(cluster, async () => {
+      const [healthz, logins] = await Promise.all([
+        runAutocannon({ url: `${cluster.url}/healthz`, title: "healthz", connections: 2, overallRate: 40, duration: LOGIN_SECONDS, timeout: 10 }),
+        concurrentLogins(cluster.url, fleet.loginEmails, LOGIN_PEOPLE, LOGIN_SECONDS),
+      ]);
+      return { healthz, logins };
+    });
+    const { healthz, logins } = loginPhase.value;
+    console.log(`\n  /healthz (40 req/s) during ${LOGIN_PEOPLE} concurrent sign-ins (each from its own address), ${LOGIN_SECONDS} s`);
+    printHeader(WIDTH);
+    printRow("GET /healthz", WIDTH, healthz);
+    const failedLogins = Object.values(logins.failed).reduce((a, b) => a + b, 0);
+    console.log(
+      `  ${"sign-ins auth.login".padEnd(WIDTH)} ${logins.ok} ok (${(logins.ok / logins.seconds).toFixed(1)}/s), ${latencySummary(logins.latencies)}`,
+    );
+    if (failedLogins > 0) console.log(`  !!! ${failedLogins} SIGN-INS FAILED: ${JSON.stringify(logins.failed)} !!!`);
+    console.log(`  healthz p99 ${healthz.latency.p99.toFixed(0)} ms  ${passMiss(healthz.latency.p99 < HEALTHZ_P99_TARGET_MS, `< ${HEALTHZ_P99_TARGET_MS} ms`)}`);
+    printFailures(cluster, ["GET /healthz"], [healthz], failures(healthz));
+    loginPhase.print();
+
+    return { instances, readReqPerSecond, failures: failed + failures(healthz) + failedLogins, healthzP99: healthz.latency.p99 };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/**
+ * Runs a phase while watching it: each instance's peak RSS (VmHWM reset at the start
+ * where the kernel allows), its own request count and database pool, and the cores each
+ * part used.
+ */
+async function measured<T>(cluster: Cluster, phase: () => Promise<T>): Promise<{ value: T; print: () => void }> {
+  const peakReset = cluster.instances.map((i) => resetPeakRss(i.pid)).every(Boolean);
+  const watches = await Promise.all(cluster.instances.map((i) => watchInstance(i.url)));
+  const cpuGroups: CpuGroup[] = [
+    ...cluster.instances.map((i) => ({ name: `instance ${i.name}`, match: (p: { pid: number }) => p.pid === i.pid })),
+    { name: "haproxy", match: (p) => p.comm === "haproxy" },
+    { name: "postgresql", match: (p) => p.comm.startsWith("postgres") },
+    { name: "prometheus + node_exporter", match: (p) => p.comm.startsWith("prometheus") },
+  ];
+  const cpu = cpuMeter(cpuGroups);
+  const value = await phase();
+  const used = cpu.stop();
+  const watched = await Promise.all(watches.map((w) => w.stop()));
+  const memory = cluster.instances.map((i) => memoryOf(i.pid));
+  return {
+    value,
+    print: () => {
+      cluster.instances.forEach((instance, i) => {
+        const m = memory[i];
+        const w = watched[i]!;
+        console.log(
+          `  instance ${instance.name} (pid ${instance.pid}): RSS ${mib(m?.rss ?? Number.NaN)} now, peak ${mib(m?.hwm ?? Number.NaN)}${peakReset ? " in this phase" : " since start (VmHWM reset refused)"}; served ${w.served} requests; DB pool max used ${w.maxPoolUsed}/10, max waiting ${w.maxPoolPending}; event-loop lag p99 max ${w.maxLoopLagP99Ms.toFixed(0)} ms`,
+        );
+      });
+      const cores = Object.entries(used.cores)
+        .sort(([, a], [, b]) => b - a)
+        .map(([name, c]) => `${name} ${c.toFixed(2)}`)
+        .join(", ");
+      console.log(`  cores used: ${cores}`);
+      console.log(`  whole machine busy: ${used.machineBusy.toFixed(2)} of ${used.machineCores} cores (other sessions included)`);
+    },
+  };
+}
+
+function printFailures(cluster: Cluster, names: string[], results: GroupResult[], failed: number): void {
+  if (failed === 0) {
+    console.log(`  failed requests: 0  ${passMiss(true, "0 errors")}`);
+    return;
+  }
+  console.log(`  !!! ${failed} REQUESTS FAILED  ${passMiss(false, "0 errors")} !!!`);
+  results.forEach((r, i) => {
+    const what = unexpectedAnswers(r);
+    if (what) console.log(`    ${names[i]}: ${what}`);
+  });
+  for (const instance of cluster.instances) {
+    const problems = lastProblems(instance.output());
+    if (problems.length) console.log(`    instance ${instance.name} last warnings/errors:\n      ${problems.join("\n      ")}`);
+  }
+}
+
+function printSummary(outcomes: TopologyOutcome[]): void {
+  console.log("\n== summary ==");
+  for (const o of outcomes) {
+    console.log(
+      `  ${o.instances} instance(s): read mix ${o.readReqPerSecond.toFixed(1)} req/s (2xx); failed requests ${o.failures} ${passMiss(o.failures === 0, "0")}; healthz p99 ${o.healthzP99.toFixed(0)} ms ${passMiss(o.healthzP99 < HEALTHZ_P99_TARGET_MS, `< ${HEALTHZ_P99_TARGET_MS} ms`)}`,
+    );
+  }
+  const one = outcomes.find((o) => o.instances === 1);
+  const two = outcomes.find((o) => o.instances === 2);
+  if (one && two) {
+    const ratio = two.readReqPerSecond / one.readReqPerSecond;
+    console.log(`  2 vs 1 instance, read mix: ${ratio.toFixed(2)}x  ${passMiss(ratio >= SCALE_TARGET, `>= ${SCALE_TARGET}x`)}`);
+    console.log(`  (${cpus().length} cores for everything: see "cores used" above for what each part took.)`);
+  }
+}
+
+const loadText = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" / ");
