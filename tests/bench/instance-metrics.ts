@@ -4,7 +4,7 @@
  * how many waited for a database connection, and its event-loop lag. Sampled once a
  * second during a phase; one small request per second per instance.
  */
-export type InstanceSample = { requests: number; poolPending: number; poolUsed: number; loopLagP99Ms: number };
+export type InstanceSample = { requests: number; errors5xx: number; poolPending: number; poolUsed: number; loopLagP99Ms: number };
 
 export async function readInstanceMetrics(instanceUrl: string): Promise<InstanceSample | null> {
   try {
@@ -21,6 +21,7 @@ export async function readInstanceMetrics(instanceUrl: string): Promise<Instance
     };
     return {
       requests: sum("opsdesk_http_requests_total"),
+      errors5xx: sum("opsdesk_http_requests_total", 'status="5xx"'),
       poolPending: sum("opsdesk_db_pool_connections", 'state="pending"'),
       poolUsed: sum("opsdesk_db_pool_connections", 'state="used"'),
       loopLagP99Ms: sum("opsdesk_nodejs_eventloop_lag_p99_seconds") * 1000,
@@ -31,7 +32,7 @@ export async function readInstanceMetrics(instanceUrl: string): Promise<Instance
 }
 
 export type InstanceWatch = {
-  stop: () => Promise<{ served: number; maxPoolPending: number; maxPoolUsed: number; maxLoopLagP99Ms: number; samples: number }>;
+  stop: () => Promise<{ served: number; served5xx: number; maxPoolPending: number; maxPoolUsed: number; maxLoopLagP99Ms: number; samples: number }>;
 };
 
 /** Samples an instance every second until stopped; `served` counts requests during the watch. */
@@ -60,7 +61,10 @@ export async function watchInstance(instanceUrl: string): Promise<InstanceWatch>
     stop: async () => {
       clearInterval(timer);
       last = (await readInstanceMetrics(instanceUrl)) ?? last;
-      return { served: (last?.requests ?? 0) - (first?.requests ?? 0), maxPoolPending, maxPoolUsed, maxLoopLagP99Ms, samples };
+      return {
+        served: (last?.requests ?? 0) - (first?.requests ?? 0),
+        served5xx: (last?.errors5xx ?? 0) - (first?.errors5xx ?? 0),
+        maxPoolPending, maxPoolUsed, maxLoopLagP99Ms, samples };
     },
   };
 }

@@ -27,6 +27,23 @@ export type MixShape = { listPages: number; hostPages: number; api: number; metr
 
 export const DEFAULT_MIX: MixShape = { listPages: 30, hostPages: 30, api: 35, metrics: 5, metricsRatePerClient: 1, loginRate: 2 };
 
+/**
+ * `LOAD_MIX="listPages=30,hostPages=30,api=35,metrics=5,metricsRatePerClient=1,loginRate=2"`
+ * (any subset) changes the mix, e.g. to leave a kind out and see what it costs.
+ * A group of 0 connections is left out.
+ */
+export function mixFromEnv(value: string | undefined): MixShape {
+  const shape = { ...DEFAULT_MIX };
+  for (const part of (value ?? "").split(",").filter(Boolean)) {
+    const [key, raw] = part.split("=");
+    if (!key || !(key in shape) || !raw || !Number.isFinite(Number(raw)) || Number(raw) < 0) {
+      throw new Error(`LOAD_MIX: "${part}" is not one of ${Object.keys(DEFAULT_MIX).join(", ")} = a number >= 0`);
+    }
+    shape[key as keyof MixShape] = Number(raw);
+  }
+  return shape;
+}
+
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
 const BROWSER = { accept: "text/html,application/xhtml+xml", "accept-encoding": "gzip", "user-agent": "load-bench (browser)" };
@@ -61,7 +78,8 @@ export function apiListPath(fleet: Fleet): string {
 }
 
 export function buildMix(url: string, fleet: Fleet, seconds: number, shape: MixShape = DEFAULT_MIX): ClientGroup[] {
-  const base = { url, duration: seconds, timeout: 10 };
+  // Latency percentiles of successful answers only: a proxy's instant 503 is not a fast page.
+  const base = { url, duration: seconds, timeout: 10, excludeErrorStats: true };
   // A person's session; a mutation also carries that session's CSRF token, as the page's JS does.
   const withSession = (request: Request, csrf = false): Request => {
     const session = pick(fleet.sessions);
@@ -69,7 +87,7 @@ export function buildMix(url: string, fleet: Fleet, seconds: number, shape: MixS
     return { ...request, headers };
   };
   let loginTurn = 0;
-  return [
+  const groups: ClientGroup[] = [
     {
       name: "list pages  GET /hosts?…",
       kind: "read",
@@ -124,7 +142,7 @@ export function buildMix(url: string, fleet: Fleet, seconds: number, shape: MixS
       kind: "login",
       options: {
         ...base,
-        connections: 2,
+        connections: shape.loginRate > 0 ? 2 : 0,
         overallRate: shape.loginRate,
         requests: [
           {
@@ -141,6 +159,7 @@ export function buildMix(url: string, fleet: Fleet, seconds: number, shape: MixS
       },
     },
   ];
+  return groups.filter((g) => (g.options.connections ?? 0) > 0);
 }
 
 /** An autocannon result and what its connection errors said ("request timed out" x3 …). */
