@@ -58,7 +58,8 @@ export async function watchDatabase(databaseUrl: string, intervalMs = 500): Prom
   };
 }
 
-export type ProxyReport = { samples: number; notUp: Record<string, number> };
+/** Per server, how many samples saw each state other than UP ("UP 1/2": one check failed; "DOWN": out). */
+export type ProxyReport = { samples: number; notUp: Record<string, Record<string, number>> };
 
 /** haproxy's state of each server, every `intervalMs`; counts the samples where one was not UP. */
 export function watchProxy(serverStates: () => Promise<Record<string, string>>, intervalMs = 500): { stop: () => ProxyReport } {
@@ -71,7 +72,10 @@ export function watchProxy(serverStates: () => Promise<Record<string, string>>, 
       .then((states) => {
         report.samples += 1;
         for (const [server, state] of Object.entries(states)) {
-          if (state !== "UP") report.notUp[server] = (report.notUp[server] ?? 0) + 1;
+          if (state === "UP") continue;
+          const seen = report.notUp[server] ?? {};
+          report.notUp[server] = seen;
+          seen[state] = (seen[state] ?? 0) + 1;
         }
       })
       .catch(() => undefined)
