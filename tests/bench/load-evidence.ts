@@ -1,3 +1,4 @@
+import { createConnection } from "node:net";
 import pg from "pg";
 
 /**
@@ -89,4 +90,49 @@ export function watchProxy(serverStates: () => Promise<Record<string, string>>, 
       return report;
     },
   };
+}
+
+export type ServerCounters = Record<string, number>;
+/** Counters of haproxy's `show stat` kept per server (cumulative; subtract two readings). */
+const COUNTERS = ["stot", "econ", "eresp", "wretr", "wredis", "qmax", "hrsp_5xx", "chkfail"] as const;
+
+/**
+ * Per-server counters from haproxy's stats socket: requests, connection and response
+ * errors, retries and redispatches (a retry waits up to 1 s before it is sent again).
+ * Null when the socket is not where startCluster keeps it (beside the artifact directory).
+ */
+export async function haproxyCounters(socket: string): Promise<Record<string, ServerCounters> | null> {
+  const csv = await new Promise<string>((resolve, reject) => {
+    const connection = createConnection(socket);
+    let data = "";
+    connection.setTimeout(2_000, () => connection.destroy(new Error("haproxy stats socket timed out")));
+    connection.on("connect", () => connection.end("show stat\n"));
+    connection.on("data", (d) => {
+      data += d;
+    });
+    connection.on("end", () => resolve(data));
+    connection.on("error", reject);
+  }).catch(() => null);
+  if (!csv) return null;
+  const [header, ...lines] = csv.split("\n").filter(Boolean);
+  const names = header!.replace(/^# /, "").split(",");
+  const found: Record<string, ServerCounters> = {};
+  for (const line of lines) {
+    const cells = line.split(",");
+    const server = cells[1];
+    if (cells[0] !== "instances" || !server || server === "FRONTEND") continue;
+    found[server] = Object.fromEntries(COUNTERS.map((name) => [name, Number(cells[names.indexOf(name)] || 0)]));
+  }
+  return found;
+}
+
+/** after - before for every counter (qmax: the later reading, it is a maximum). */
+export function countersDuring(before: Record<string, ServerCounters>, after: Record<string, ServerCounters>): Record<string, ServerCounters> {
+  const out: Record<string, ServerCounters> = {};
+  for (const [server, counters] of Object.entries(after)) {
+    out[server] = Object.fromEntries(
+      Object.entries(counters).map(([name, value]) => [name, name === "qmax" ? value : value - (before[server]?.[name] ?? 0)]),
+    );
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { type Cluster, startCluster } from "../support/cluster";
 import { type RealPrometheus, realPrometheusMissing, startRealPrometheus } from "../support/real-prometheus";
 import { watchInstance } from "./instance-metrics";
-import { watchDatabase, watchProxy } from "./load-evidence";
+import { countersDuring, haproxyCounters, watchDatabase, watchProxy } from "./load-evidence";
 import { concurrentLogins } from "./load-logins";
 import { buildMix, checkMixOnce, type GroupResult, mixFromEnv, runAutocannon, runGroups } from "./load-mix";
 import {
@@ -49,7 +49,7 @@ const SCALE_TARGET = 1.6;
 const HEALTHZ_P99_TARGET_MS = 200;
 const WIDTH = 34;
 
-type TopologyOutcome = { instances: number; readReqPerSecond: number; failures: number; healthzP99: number; healthzOk: boolean };
+type TopologyOutcome = { instances: number; readReqPerSecond: number; instanceCores: number; failures: number; healthzP99: number; healthzOk: boolean };
 
 export async function run(): Promise<void> {
   const missing = realPrometheusMissing();
@@ -171,7 +171,7 @@ async function runTopology(instances: 1 | 2, prometheus: RealPrometheus): Promis
     printFailures(cluster, ["GET /healthz via haproxy", ...cluster.instances.map((i) => `GET /healthz instance ${i.name}`)], healthzResults, healthzFailed);
     loginPhase.print();
 
-    return { instances, readReqPerSecond, failures: failed + healthzFailed + failedLogins, healthzP99: healthz.latency.p99, healthzOk };
+    return { instances, readReqPerSecond, instanceCores: phase.instanceCores, failures: failed + healthzFailed + failedLogins, healthzP99: healthz.latency.p99, healthzOk };
   } finally {
     await cluster.stop();
   }
@@ -182,7 +182,7 @@ async function runTopology(instances: 1 | 2, prometheus: RealPrometheus): Promis
  * where the kernel allows), its own request count and database pool, and the cores each
  * part used.
  */
-async function measured<T>(cluster: Cluster, phase: () => Promise<T>): Promise<{ value: T; print: () => void }> {
+async function measured<T>(cluster: Cluster, phase: () => Promise<T>): Promise<{ value: T; instanceCores: number; print: () => void }> {
   const peakReset = cluster.instances.map((i) => resetPeakRss(i.pid)).every(Boolean);
   const watches = await Promise.all(cluster.instances.map((i) => watchInstance(i.url)));
   const cpuGroups: CpuGroup[] = [
@@ -191,6 +191,9 @@ async function measured<T>(cluster: Cluster, phase: () => Promise<T>): Promise<{
     { name: "postgresql", match: (p) => p.comm.startsWith("postgres") },
     { name: "prometheus + node_exporter", match: (p) => p.comm.startsWith("prometheus") },
   ];
+  // startCluster keeps haproxy's stats socket in its temporary root, beside the artifacts.
+  const socket = cluster.artifactDir ? path.join(path.dirname(cluster.artifactDir), "haproxy.sock") : null;
+  const countersBefore = socket ? await haproxyCounters(socket) : null;
   const database = await watchDatabase(cluster.databaseUrl);
   const proxy = watchProxy(cluster.serverStates);
   const toggleProfiler = () => {
@@ -203,10 +206,16 @@ async function measured<T>(cluster: Cluster, phase: () => Promise<T>): Promise<{
   toggleProfiler();
   const proxyStates = proxy.stop();
   const activity = await database.stop();
+  const countersAfter = socket ? await haproxyCounters(socket) : null;
+  const proxyCounters = countersBefore && countersAfter ? countersDuring(countersBefore, countersAfter) : null;
   const watched = await Promise.all(watches.map((w) => w.stop()));
   const memory = cluster.instances.map((i) => memoryOf(i.pid));
+  const instanceCores = Object.entries(used.cores)
+    .filter(([name]) => name.startsWith("instance "))
+    .reduce((sum, [, cores]) => sum + cores, 0);
   return {
     value,
+    instanceCores,
     print: () => {
       cluster.instances.forEach((instance, i) => {
         const m = memory[i];
@@ -219,6 +228,12 @@ async function measured<T>(cluster: Cluster, phase: () => Promise<T>): Promise<{
       console.log(
         `  haproxy (GET /readyz every ${HEALTH_CHECK_INTERVAL_MS} ms, as its timeout too; 1 s DB ping timeout in the app): ${down.length ? `not UP in some samples: ${down.join(", ")}` : "every instance UP"} (${proxyStates.samples} samples)`,
       );
+      for (const [server, c] of Object.entries(proxyCounters ?? {})) {
+        console.log(
+          `  haproxy -> ${server}: ${c.stot} requests, ${c.wretr} retried, ${c.wredis} redispatched, ${c.econ} connect errors, ${c.eresp} response errors, ${c.hrsp_5xx} 5xx, ${c.chkfail} failed checks, queue max ${c.qmax}`,
+        );
+      }
+      if (!proxyCounters) console.log("  haproxy counters: stats socket not found (startCluster moved it?)");
       console.log(
         `  PostgreSQL (pg_stat_activity, ${activity.samples} samples): max ${activity.maxConnections} app connections, ${activity.maxActive} active, ${activity.maxIdleInTransaction} idle in transaction`,
       );
@@ -261,7 +276,15 @@ function printSummary(outcomes: TopologyOutcome[]): void {
   if (one && two) {
     const ratio = two.readReqPerSecond / one.readReqPerSecond;
     console.log(`  2 vs 1 instance, read mix: ${ratio.toFixed(2)}x  ${passMiss(ratio >= SCALE_TARGET, `>= ${SCALE_TARGET}x`)}`);
-    console.log(`  (${cpus().length} cores for everything: see "cores used" above for what each part took.)`);
+    // The scheduler shares a busy machine per process: two instances get more of it than one
+    // while other work competes, so the ratio alone can overstate (or hide) what a second
+    // instance adds. Per core used by the instances, the two runs compare like for like.
+    const perCore = (o: TopologyOutcome) => o.readReqPerSecond / o.instanceCores;
+    console.log(
+      `  CPU the instances got during the mix: ${one.instanceCores.toFixed(2)} cores (1 instance) vs ${two.instanceCores.toFixed(2)} (2 instances), of ${cpus().length};` +
+        ` read mix per instance core: ${perCore(one).toFixed(0)} vs ${perCore(two).toFixed(0)} req/s`,
+    );
+    console.log(`  (${cpus().length} cores for everything, the load generator, haproxy and PostgreSQL included: see "cores used" above.)`);
   }
 }
 
