@@ -94,7 +94,9 @@ export function watchProxy(serverStates: () => Promise<Record<string, string>>, 
 
 export type ServerCounters = Record<string, number>;
 /** Counters of haproxy's `show stat` kept per server (cumulative; subtract two readings). */
-const COUNTERS = ["stot", "econ", "eresp", "wretr", "wredis", "qmax", "hrsp_5xx", "chkfail"] as const;
+const COUNTERS = ["stot", "econ", "eresp", "wretr", "wredis", "qmax", "hrsp_5xx", "chkfail", "ctime", "rtime", "ttime"] as const;
+/** Not counters: maxima, and averages over the last 1024 requests (ms to connect, to the first response byte, in all). */
+const LATEST = new Set(["qmax", "ctime", "rtime", "ttime"]);
 
 /**
  * Per-server counters from haproxy's stats socket: requests, connection and response
@@ -126,12 +128,12 @@ export async function haproxyCounters(socket: string): Promise<Record<string, Se
   return found;
 }
 
-/** after - before for every counter (qmax: the later reading, it is a maximum). */
+/** after - before for every counter (maxima and averages: the later reading). */
 export function countersDuring(before: Record<string, ServerCounters>, after: Record<string, ServerCounters>): Record<string, ServerCounters> {
   const out: Record<string, ServerCounters> = {};
   for (const [server, counters] of Object.entries(after)) {
     out[server] = Object.fromEntries(
-      Object.entries(counters).map(([name, value]) => [name, name === "qmax" ? value : value - (before[server]?.[name] ?? 0)]),
+      Object.entries(counters).map(([name, value]) => [name, LATEST.has(name) ? value : value - (before[server]?.[name] ?? 0)]),
     );
   }
   return out;

@@ -43,6 +43,13 @@ const TOPOLOGIES = (process.env.LOAD_INSTANCES ?? "1,2").split(",").map((n) => N
 /** A directory: each instance writes a V8 CPU profile of each phase there (for slow spots; see cpu-profile-top.ts). */
 const CPU_PROFILE_DIR = process.env.LOAD_CPU_PROFILE;
 const PROFILE_PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), "cpu-profile-preload.cjs");
+/** `LOAD_INSTANCE_ENV="UV_THREADPOOL_SIZE=2,LOG_LEVEL=error"`: extra environment for every instance, for experiments. */
+const INSTANCE_ENV = Object.fromEntries(
+  (process.env.LOAD_INSTANCE_ENV ?? "")
+    .split(",")
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+);
 const LOGIN_PEOPLE = 50;
 const HEALTH_CHECK_INTERVAL_MS = Number(process.env.LOAD_CHECK_INTERVAL_MS ?? 2_000);
 const SCALE_TARGET = 1.6;
@@ -60,7 +67,7 @@ export async function run(): Promise<void> {
   console.log(
     `load: ${HOSTS} hosts, 100 clients for ${SECONDS} s per topology, then /healthz during ${LOGIN_PEOPLE} concurrent sign-ins for ${LOGIN_SECONDS} s`,
   );
-  console.log(`  mix: ${JSON.stringify(MIX)}${CPU_PROFILE_DIR ? `; CPU profiles of the instances into ${CPU_PROFILE_DIR}` : ""}`);
+  console.log(`  mix: ${JSON.stringify(MIX)}${Object.keys(INSTANCE_ENV).length ? `; instance env ${JSON.stringify(INSTANCE_ENV)}` : ""}${CPU_PROFILE_DIR ? `; CPU profiles of the instances into ${CPU_PROFILE_DIR}` : ""}`);
   console.log(
     `  machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load average ${loadText()}. CAVEAT: the load generator, haproxy,`,
   );
@@ -92,6 +99,7 @@ async function runTopology(instances: 1 | 2, prometheus: RealPrometheus): Promis
     env: {
       PROMETHEUS_URL: prometheus.url,
       LOG_LEVEL: "warn",
+      ...INSTANCE_ENV,
       ...(CPU_PROFILE_DIR ? { NODE_OPTIONS: `--require ${PROFILE_PRELOAD}`, OPSDESK_CPU_PROFILE_DIR: CPU_PROFILE_DIR } : {}),
     },
   });
@@ -230,7 +238,7 @@ async function measured<T>(cluster: Cluster, phase: () => Promise<T>): Promise<{
       );
       for (const [server, c] of Object.entries(proxyCounters ?? {})) {
         console.log(
-          `  haproxy -> ${server}: ${c.stot} requests, ${c.wretr} retried, ${c.wredis} redispatched, ${c.econ} connect errors, ${c.eresp} response errors, ${c.hrsp_5xx} 5xx, ${c.chkfail} failed checks, queue max ${c.qmax}`,
+          `  haproxy -> ${server}: ${c.stot} requests, ${c.wretr} retried, ${c.wredis} redispatched, ${c.econ} connect errors, ${c.eresp} response errors, ${c.hrsp_5xx} 5xx, ${c.chkfail} failed checks, queue max ${c.qmax}; avg of last 1024: connect ${c.ctime} ms, response ${c.rtime} ms, total ${c.ttime} ms`,
         );
       }
       if (!proxyCounters) console.log("  haproxy counters: stats socket not found (startCluster moved it?)");
