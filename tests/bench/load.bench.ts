@@ -34,6 +34,11 @@ import { seconds } from "./support";
  *  3. /healthz latency while 50 people sign in at once (LOAD_LOGIN_SECONDS).
  * The one-instance run goes through the same proxy, so the 2-vs-1 ratio compares like
  * with like. Targets are printed as PASS/MISS; a miss never fails the run.
+ *
+ * Environment: LOAD_SECONDS (60), LOAD_LOGIN_SECONDS (20), LOAD_HOSTS (5000),
+ * LOAD_INSTANCES ("1,2"), LOAD_MIX (see mixFromEnv), LOAD_CHECK_INTERVAL_MS (2000),
+ * LOAD_INSTANCE_ENV ("K=V,…" for every instance), LOAD_CPU_PROFILE (a directory for V8
+ * profiles of each phase), TEST_DATABASE_URL (a PostgreSQL server instead of embedded).
  */
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
 const LOGIN_SECONDS = Number(process.env.LOAD_LOGIN_SECONDS ?? Math.min(20, SECONDS));
@@ -283,6 +288,9 @@ function printSummary(outcomes: TopologyOutcome[]): void {
   const two = outcomes.find((o) => o.instances === 2);
   if (one && two) {
     const ratio = two.readReqPerSecond / one.readReqPerSecond;
+    if (one.failures > 0 || two.failures > 0) {
+      console.log("  NOTE: a run below had failed requests; its 2xx/s is lower for it, so this ratio is not like for like.");
+    }
     console.log(`  2 vs 1 instance, read mix: ${ratio.toFixed(2)}x  ${passMiss(ratio >= SCALE_TARGET, `>= ${SCALE_TARGET}x`)}`);
     // The scheduler shares a busy machine per process: two instances get more of it than one
     // while other work competes, so the ratio alone can overstate (or hide) what a second
