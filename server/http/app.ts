@@ -10,7 +10,6 @@ import type { AuditRequestInfo } from "../services/audit.service";
 import { timingSafeEqual } from "node:crypto";
 import { registry } from "../observability/app-metrics";
 import { getSettings } from "../services/settings.service";
-import { pingDatabase } from "../services/system.service";
 import { artifactRoutes } from "./artifact-routes";
 import { auditExportRoute } from "./audit-export-route";
 import { bodyLimit } from "./body-limit";
@@ -18,7 +17,7 @@ import { databaseOutageErrors, withDatabaseOutagePages } from "./database-outage
 import { hostImportRoute } from "./host-import-route";
 import { accessLog, apiCors, requestId, securityHeaders } from "./middleware";
 import type { RequestContext } from "./request-context";
-import type { Runtime } from "./runtime";
+import { readinessProbe, type Runtime } from "./runtime";
 
 const READY_TIMEOUT_MS = 1_000;
 
@@ -64,7 +63,7 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
       res.status(503).json({ ready: false, reason: "shutting down" });
       return;
     }
-    const db = await pingDatabase(runtime.orm.em.fork(), READY_TIMEOUT_MS);
+    const db = await readinessProbe(runtime).ping(READY_TIMEOUT_MS);
     res.status(db.ok ? 200 : 503).json({ ready: db.ok, database: db });
   });
 

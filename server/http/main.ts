@@ -146,6 +146,7 @@ function installShutdown(
     stopCleanup();
     runtime.log.info({ signal }, "shutting down");
     await drainAndClose(server, { drainMs: runtime.config.shutdownDrainMs, uploadsSettled, log: runtime.log });
+    await runtime.readiness?.close();
     await runtime.orm.close(true).catch((err) => runtime.log.error({ err }, "closing the ORM failed"));
     await embedded?.stop().catch((err) => runtime.log.error({ err }, "stopping PostgreSQL failed"));
     runtime.log.info("stopped");

@@ -27,6 +27,7 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
 });
 afterAll(async () => {
+  await runtime.readiness?.close();
   await new Promise((r) => server.close(r));
   await db.drop();
 });
@@ -65,7 +66,7 @@ describe("health endpoints", () => {
 
   test("/readyz answers 503 when the database is unreachable, and /healthz still 200", async () => {
     const fresh = await createTestDatabase();
-    const lonely: Runtime = { ...runtime, orm: fresh.orm };
+    const lonely: Runtime = { ...runtime, orm: fresh.orm, readiness: undefined };
     const app = createHttpApp(lonely).listen(0, "127.0.0.1");
     await new Promise((r) => app.once("listening", r));
     const address = app.address();
@@ -77,7 +78,31 @@ describe("health endpoints", () => {
       expect(await res.json()).toMatchObject({ ready: false });
       expect((await fetch(`${appUrl}/healthz`)).status).toBe(200);
     } finally {
+      await lonely.readiness?.close();
       await new Promise((r) => app.close(r));
     }
+  });
+
+  test("/readyz answers 200 at once while every pooled connection is busy (it has its own)", async () => {
+    // Ten requests hold the pool's ten connections for 3 s, with more queued behind them.
+    const busy = Array.from({ length: 14 }, () => db.orm.em.fork().execute("select pg_sleep(3)"));
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      const started = performance.now();
+      const res = await fetch(`${url}/readyz`);
+      const elapsed = performance.now() - started;
+      expect(res.status).toBe(200);
+      expect(elapsed).toBeLessThan(1_000); // the probe's timeout; in the pool's queue it waited 3 s
+    } finally {
+      await Promise.allSettled(busy);
+    }
+  });
+
+  test("/readyz comes back by itself after its connection is cut", async () => {
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    await db.orm.em.fork().execute("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'opsdesk-readyz' and datname = current_database()");
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${url}/readyz`)).status);
+    expect(statuses.at(-1)).toBe(200);
   });
 });

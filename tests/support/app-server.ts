@@ -43,11 +43,13 @@ export async function startAppServer(db: { orm: Orm }, configOverrides = {}): Pr
     url,
     runtime,
     logs,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await runtime.readiness?.close();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }
 
