@@ -35,14 +35,14 @@ export function diffRows(before: unknown, after: unknown): Row[] {
 }
 
 function Value({ value, present }: { value: unknown; present: boolean }) {
-  if (!present) return <span className="text-slate-400">—</span>;
-  if (value === null) return <span className="text-slate-500">null</span>;
+  if (!present) return <span className="text-slate-500 dark:text-slate-400">—</span>;
+  if (value === null) return <span className="text-slate-500 dark:text-slate-400">null</span>;
   const text = typeof value === "string" ? value : JSON.stringify(value);
   return <code className="whitespace-pre-wrap break-all font-mono text-xs">{text}</code>;
 }
 
 export function AuditDiff({ before, after }: { before: unknown; after: unknown }) {
-  if (before === null && after === null) return <p className="text-sm text-slate-500">No before/after values recorded.</p>;
+  if (before === null && after === null) return <p className="text-sm text-slate-500 dark:text-slate-400">No before/after values recorded.</p>;
   const rows = diffRows(before, after);
   return (
     <table className="table text-xs" data-testid="audit-diff">

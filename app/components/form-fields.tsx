@@ -1,6 +1,19 @@
-import type { ReactNode } from "react";
+import { cloneElement, isValidElement, type ReactElement, type ReactNode } from "react";
 
-/** A labelled input with its field errors; plain HTML so it works without JavaScript. */
+type ControlProps = { "aria-invalid"?: boolean | "true" | "false"; "aria-describedby"?: string };
+
+/** Space-separated ids without repeats or blanks (a control may already name some itself). */
+function joinIds(...lists: (string | undefined | null)[]): string | undefined {
+  const ids = [...new Set(lists.flatMap((list) => (list ?? "").split(/\s+/)).filter(Boolean))];
+  return ids.length ? ids.join(" ") : undefined;
+}
+
+/**
+ * A labelled input with its hint and field errors; plain HTML so it works without
+ * JavaScript. The control (the one child element, whose id is `name`) is marked
+ * aria-invalid while it has errors and described by the hint and the errors, so a screen
+ * reader announces them with the field, not only somewhere on the page.
+ */
 export function Field({
   label,
   name,
@@ -14,18 +27,35 @@ export function Field({
   hint?: ReactNode;
   children: ReactNode;
 }) {
+  const invalid = Boolean(errors?.length);
+  const hintId = hint ? `${name}-hint` : null;
+  const errorId = invalid ? `${name}-error` : null;
+  const control = isValidElement<ControlProps>(children)
+    ? cloneElement(children as ReactElement<ControlProps>, {
+        "aria-invalid": invalid || children.props["aria-invalid"] || undefined,
+        "aria-describedby": joinIds(children.props["aria-describedby"], hintId, errorId),
+      })
+    : children;
   return (
     <div className="mb-3">
       <label className="label" htmlFor={name}>
         {label}
       </label>
-      {children}
-      {hint ? <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">{hint}</p> : null}
-      {errors?.map((error) => (
-        <p key={error} className="field-error" id={`${name}-error`}>
-          {error}
+      {control}
+      {hint ? (
+        <p className="mt-1 text-xs text-slate-500 dark:text-slate-400" id={hintId ?? undefined}>
+          {hint}
         </p>
-      ))}
+      ) : null}
+      {invalid ? (
+        <div id={errorId ?? undefined}>
+          {errors?.map((error) => (
+            <p key={error} className="field-error">
+              {error}
+            </p>
+          ))}
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -208,16 +208,16 @@ export default function HostPage() {
           </Detail>
           <Detail label="Prometheus instance">
             <span className="font-mono">{host.effectivePrometheusInstance}</span>
-            {host.prometheusInstance ? null : <span className="ml-1 text-xs text-slate-500">(default)</span>}
+            {host.prometheusInstance ? null : <span className="ml-1 text-xs text-slate-500 dark:text-slate-400">(default)</span>}
           </Detail>
           <Detail label="SSH template">
-            {host.sshTemplate ? <code className="break-all">{host.sshTemplate}</code> : <span className="text-slate-500">Default from settings</span>}
+            {host.sshTemplate ? <code className="break-all">{host.sshTemplate}</code> : <span className="text-slate-500 dark:text-slate-400">Default from settings</span>}
           </Detail>
           <Detail label="Created">
             <DateTime value={host.createdAt} />
           </Detail>
           <Detail label="Updated">
-            <DateTime value={host.updatedAt} /> <span className="text-xs text-slate-500">(version {host.version})</span>
+            <DateTime value={host.updatedAt} /> <span className="text-xs text-slate-500 dark:text-slate-400">(version {host.version})</span>
           </Detail>
         </dl>
         <h3 className="mb-1 mt-4 font-semibold">Notes</h3>

@@ -394,7 +394,7 @@ function HostFilters({
       {extraTags.length ? (
         <p className="w-full text-xs text-slate-600 dark:text-slate-400">Also tagged: {extraTags.join(", ")}</p>
       ) : null}
-      <span className="text-xs text-slate-500" aria-live="polite">
+      <span className="text-xs text-slate-500 dark:text-slate-400" aria-live="polite">
         {searching ? "Updating…" : ""}
       </span>
     </Form>

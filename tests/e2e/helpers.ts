@@ -229,3 +229,20 @@ export async function uploadArtifactViaApi(
 export async function waitForEnhanced(page: Page, testId: string): Promise<void> {
   await expect(page.locator(`[data-testid="${testId}"][data-enhanced]`)).toHaveCount(1, { timeout: 15_000 });
 }
+
+// ---- Audit events through the API (to check that a page's action was recorded) ---------------
+
+export type E2eAuditEvent = { id: number; action: string; actorEmail: string | null; targetType: string | null; targetId: string | null };
+
+/** audit.list through tRPC (GET) with a Bearer token: the newest events matching `filters`. */
+export async function auditEventsViaApi(
+  request: APIRequestContext,
+  token: string,
+  filters: { action?: string; targetType?: string; targetId?: string; actor?: string },
+): Promise<E2eAuditEvent[]> {
+  const input = encodeURIComponent(JSON.stringify({ ...filters, limit: 100 }));
+  const res = await request.get(`/api/trpc/audit.list?input=${input}`, { headers: { authorization: `Bearer ${token}` } });
+  const body = (await res.json()) as { result?: { data: { items: E2eAuditEvent[] } }; error?: unknown };
+  expect(res.status(), `audit.list: ${JSON.stringify(body.error ?? null)}`).toBe(200);
+  return body.result!.data.items;
+}

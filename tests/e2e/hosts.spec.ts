@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import type { Page } from "@playwright/test";
 import { expect, jsEnabled, test } from "./fixtures";
 import {
+  ADMIN,
+  auditEventsViaApi,
   createHostViaApi,
   sharedAdminAccessToken,
   sharedStorageState,
@@ -233,6 +235,47 @@ test("The SSH command uses -J only with a bastion, and Copy is recorded", async 
     await expect(page.getByRole("status")).toHaveText("Select the command and press Ctrl+C / ⌘C");
     await expect(command).toHaveValue(value);
   }
+  // Either way the copy is in the audit log, once, as the admin's.
+  const copies = await auditEventsViaApi(request, token, { action: "SSH_COMMAND_COPIED", targetType: "host", targetId: String(withBastion.id) });
+  expect(copies.map((e) => e.actorEmail)).toEqual([ADMIN.email]);
+});
+
+test("Two tabs edit the same host: the second save shows the conflict with the first tab's values, and saving again applies it", async ({
+  context,
+  request,
+}) => {
+  const token = await sharedAdminAccessToken(request);
+  const host = await createHostViaApi(request, token, { hostname: uniqueHostname("two-tabs"), os: "original-os", environment: "prod" });
+  const first = await context.newPage();
+  const second = await context.newPage();
+  await first.goto(`/hosts/${host.id}/edit`);
+  await second.goto(`/hosts/${host.id}/edit`);
+
+  await fillHostForm(first, { OS: "first-tab-os" });
+  await first.getByRole("button", { name: "Save" }).click();
+  await expect(first).toHaveURL(new RegExp(`/hosts/${host.id}$`));
+  await expect(first.getByText("(version 2)")).toBeVisible();
+
+  // The second tab still holds version 1.
+  await fillHostForm(second, { Environment: "staging" });
+  await second.getByRole("button", { name: "Save" }).click();
+  const panel = second.getByTestId("conflict-panel");
+  await expect(panel.getByRole("alert")).toContainText("Someone changed");
+  await expect(panel.getByRole("row", { name: /^OS/ }).getByRole("cell")).toHaveText(["first-tab-os", "original-os"]);
+  await expect(panel.getByRole("row", { name: /^Environment/ }).getByRole("cell")).toHaveText(["prod", "staging"]);
+  await expect(second.getByLabel("Environment", { exact: true })).toHaveValue("staging");
+  await expect(second.locator('input[name="version"]')).toHaveValue("2");
+  // Nothing of the second tab was written.
+  await first.reload();
+  await expect(first.getByText("(version 2)")).toBeVisible();
+
+  // Taking the first tab's OS and keeping its own environment, the second tab saves.
+  await fillHostForm(second, { OS: "first-tab-os" });
+  await second.getByRole("button", { name: "Save" }).click();
+  await expect(second).toHaveURL(new RegExp(`/hosts/${host.id}$`));
+  await expect(second.getByText("(version 3)")).toBeVisible();
+  await expect(second.getByText("first-tab-os")).toBeVisible();
+  await expect(second.getByRole("definition").filter({ hasText: /^staging$/ })).toBeVisible();
 });
 
 test("A host whose template cannot make a safe command still shows its page", async ({ page, request }) => {

@@ -1,6 +1,7 @@
 import type { Locator, Page } from "@playwright/test";
+import { generateSync } from "otplib";
 import { expect, test } from "./fixtures";
-import { ADMIN, signIn } from "./helpers";
+import { ADMIN, accessTokenFor, sharedAdminAccessToken, signIn, trpcMutation } from "./helpers";
 
 /*
  * Every sign-in counts against the per-IP login limit (30 per 15 minutes) shared by the
@@ -90,4 +91,31 @@ test("An admin changes a user's role and disables them; the disabled user cannot
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("alert")).toHaveText("Email or password is incorrect, or the account is disabled.");
   await expect(page).toHaveURL(/\/login/);
+});
+
+test("An admin resets a user's two-factor sign-in; the user then signs in with the password alone", async ({ page, request }) => {
+  // The user turns MFA on through the API (as a script would), with a code from otplib.
+  const email = uniqueEmail("mfa-reset");
+  const password = "pw-mfa-reset-correct-horse";
+  const adminToken = await sharedAdminAccessToken(request);
+  await trpcMutation(request, adminToken, "users.create", { email, role: "operator", password });
+  const userToken = await accessTokenFor(request, { email, password });
+  const { secret } = await trpcMutation<{ secret: string }>(request, userToken, "account.mfa.begin", {});
+  await trpcMutation(request, userToken, "account.mfa.confirm", { code: generateSync({ secret }) });
+  const login = await request.post("/api/trpc/auth.login", { data: { email, password } });
+  expect(((await login.json()) as { result: { data: { status: string } } }).result.data.status).toBe("mfa_required");
+
+  await signIn(page, ADMIN, "/users");
+  let row = await userRow(page, email);
+  await expect(row.getByRole("cell").nth(3)).toHaveText("on");
+  await row.getByRole("button", { name: `Reset MFA of ${email}` }).click();
+  await expect(page.getByRole("status")).toContainText("Two-factor sign-in was reset");
+  row = await userRow(page, email);
+  await expect(row.getByRole("cell").nth(3)).toHaveText("off");
+  await expect(row.getByRole("button", { name: `Reset MFA of ${email}` })).toHaveCount(0);
+
+  await signOut(page);
+  await signIn(page, { email, password }, "/account");
+  await expect(page.getByRole("navigation", { name: "Main" })).toContainText(`${email} (operator)`);
+  await expect(page.locator("#mfa")).toContainText("Off.");
 });
