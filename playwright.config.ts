@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, chmodSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { defineConfig } from "@playwright/test";
@@ -27,19 +27,32 @@ process.env.OPSDESK_E2E_BROWSER = browser ?? "";
 // The config is evaluated in the runner and again in each worker: choices made here are
 // kept in the environment (which workers inherit) so every process agrees on them.
 process.env.E2E_PORT ??= String(3300 + Math.floor(Math.random() * 600));
-process.env.E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), "opsdesk-e2e-"));
+const madeHere: string[] = [];
+/** A temp dir made once per run, by the first process that reads the config (the runner). */
+function runTempDir(variable: string, prefix: string): string {
+  if (!process.env[variable]) {
+    process.env[variable] = mkdtempSync(path.join(tmpdir(), prefix));
+    madeHere.push(process.env[variable]);
+  }
+  return process.env[variable];
+}
+// The runner removes what it made when it exits, after it has stopped the web servers;
+// workers inherit the paths, not the duty.
+process.once("exit", () => {
+  for (const dir of madeHere) rmSync(dir, { recursive: true, force: true });
+});
+const dataDir = runTempDir("E2E_DATA_DIR", "opsdesk-e2e-");
 const port = Number(process.env.E2E_PORT);
 const baseURL = `http://127.0.0.1:${port}`;
 // Each run gets its own data directory (above): two runs never share a database.
-const dataDir = process.env.E2E_DATA_DIR;
 chmodSync(dataDir, 0o755);
 // The realistic fleet (ADR 024): its own app, port and data directory, seeded before it
 // starts by tests/support/fleet-server.ts, which removes the directory when it stops.
 process.env.E2E_FLEET_PORT ??= String(port + 1000);
-process.env.E2E_FLEET_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), "opsdesk-e2e-fleet-"));
 process.env.E2E_FLEET_SECRET ??= randomBytes(32).toString("base64url");
 const fleetURL = `http://127.0.0.1:${process.env.E2E_FLEET_PORT}`;
-chmodSync(process.env.E2E_FLEET_DATA_DIR, 0o755);
+const withFleet = fleetProjectMayRun(process.argv);
+if (withFleet) chmodSync(runTempDir("E2E_FLEET_DATA_DIR", "opsdesk-e2e-fleet-"), 0o755);
 /** Specs that measure pages as a real fleet makes them: they run only against the fleet app. */
 const FLEET_SPECS = [/page-weight\.spec\.ts$/, /slow-link\.spec\.ts$/];
 
@@ -127,6 +140,6 @@ export default defineConfig({
         E2E: "1",
       },
     },
-    ...(fleetProjectMayRun(process.argv) ? [fleetServer()] : []),
+    ...(withFleet ? [fleetServer()] : []),
   ],
 });
