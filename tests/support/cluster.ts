@@ -247,6 +247,9 @@ defaults
   timeout http-request 60s
   timeout http-keep-alive 5s
   timeout queue 10s
+  # A check has 2 s to answer whatever its interval (without this line the interval is
+  # also the timeout, and a busy instance missed 200 ms checks).
+  timeout check 2s
 
 frontend opsdesk
   bind 127.0.0.1:${port}
