@@ -1,0 +1,165 @@
+import { isDeepStrictEqual } from "node:util";
+import { rmSync } from "node:fs";
+import type { Server } from "node:http";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { pathToFileURL } from "node:url";
+import type { ServerBuild } from "@remix-run/node";
+import autocannon from "autocannon";
+import { configureServerTimeouts, createHttpApp } from "../../server/http/app";
+import type { Runtime } from "../../server/http/runtime";
+import { limitHeapHeadroom } from "../../server/heap-headroom";
+import { createLogger } from "../../server/logger";
+import { KNOWN_AUDIT_ACTIONS } from "../../server/services/audit-query.service";
+import { trpc } from "../support/app-server";
+import { testConfig } from "../support/config";
+import { type FleetSeed, seedFleet } from "../support/fleet-seed";
+import { startBareServer } from "./server-speed-bare";
+import { type BenchDatabase, startBenchDatabase } from "./support";
+
+/**
+ * Server speed on a realistic fleet (10,000 hosts, 100,000 audit events): requests per
+ * second and p99 latency of the app against a bare `node:http` + `pg` handler that runs
+ * the same SQL and writes the same JSON, or equivalent HTML without hydration, measured in
+ * the same run with autocannon (10 connections, load generated in a worker thread so it
+ * does not share the servers' event loop). Goals: JSON ≥ 0.6× the bare handler's req/s,
+ * pages ≥ 0.4×. `BENCH_SECONDS` sets each measurement's length (default 5).
+ *
+ * Numbers from a shared machine are noisy: compare ratios from one run, not across runs.
+ */
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 10;
+
+type Target = { name: string; path: string; goal: number; kind: "json" | "html" };
+
+export async function run(): Promise<void> {
+  const db = await startBenchDatabase();
+  const cleanups: (() => Promise<void>)[] = [() => db.close()];
+  try {
+    const seed = await seedFleet(db.url);
+    console.log(`fleet: ${seed.hostCount.toLocaleString("en-US")} hosts, ${seed.auditEventCount.toLocaleString("en-US")} audit events, seeded in ${(seed.timingsMs.total / 1000).toFixed(1)} s`);
+    const app = await startApp(db);
+    cleanups.unshift(app.stop);
+    const session = await signIn(app.url, seed);
+    const stylesheet = await stylesheetOf(app.url, session.cookie);
+    const bare = await startBareServer(db.url, { userId: seed.adminUserId, sessionId: session.sessionId, email: seed.adminEmail, role: "admin" }, { stylesheet, actions: KNOWN_AUDIT_ACTIONS });
+    cleanups.unshift(bare.close);
+
+    const deepCursor = await deepHostCursor(db, Math.floor(seed.hostCount * 0.75));
+    const list = (input: Record<string, unknown>) => `/api/trpc/hosts.list?input=${encodeURIComponent(JSON.stringify(input))}`;
+    const targets: Target[] = [
+      { name: "hosts.list, first page", path: list({ limit: 50 }), goal: 0.6, kind: "json" },
+      { name: "hosts.list, tag filter", path: list({ limit: 50, tags: ["team:payments"] }), goal: 0.6, kind: "json" },
+      { name: "hosts.list, keyset page at 75%", path: list({ limit: 50, cursor: deepCursor }), goal: 0.6, kind: "json" },
+      { name: "/hosts page", path: "/hosts", goal: 0.4, kind: "html" },
+      { name: "/hosts/:id page (100 artifacts)", path: `/hosts/${seed.artifactHostId}`, goal: 0.4, kind: "html" },
+      { name: "/audit page (100,000 events)", path: "/audit", goal: 0.4, kind: "html" },
+    ];
+
+    console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per measurement, after 1 s of warm-up`);
+    console.log(`  ${"answer".padEnd(34)} ${"app req/s".padStart(9)} ${"p99".padStart(8)} ${"bare req/s".padStart(10)} ${"p99".padStart(8)} ${"ratio".padStart(6)}  goal`);
+    for (const target of targets) {
+      // The access token lives 10 minutes: a fresh one for each answer keeps a long run valid.
+      const fresh = await signIn(app.url, seed);
+      const appHeaders: Record<string, string> = target.kind === "json" ? { authorization: `Bearer ${fresh.token}` } : { cookie: fresh.cookie };
+      await checkSameAnswer(target, `${app.url}${target.path}`, appHeaders, `${bare.url}${target.path}`, seed);
+      const appResult = await measure(`${app.url}${target.path}`, appHeaders);
+      const bareResult = await measure(`${bare.url}${target.path}`, {});
+      const ratio = appResult.rps / bareResult.rps;
+      const verdict = ratio >= target.goal ? "PASS" : "MISS";
+      console.log(
+        `  ${target.name.padEnd(34)} ${appResult.rps.toFixed(0).padStart(9)} ${`${appResult.p99} ms`.padStart(8)} ${bareResult.rps.toFixed(0).padStart(10)} ${`${bareResult.p99} ms`.padStart(8)} ${`${ratio.toFixed(2)}x`.padStart(6)}  ≥ ${target.goal}x ${verdict}${appResult.failed || bareResult.failed ? `  (failed requests: app ${appResult.failed}, bare ${bareResult.failed})` : ""}`,
+      );
+    }
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch((error) => console.error("cleanup failed:", error));
+  }
+}
+
+async function measure(url: string, headers: Record<string, string>): Promise<{ rps: number; p99: number; failed: number }> {
+  await autocannon({ url, headers, connections: CONNECTIONS, duration: 1, workers: 1 });
+  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: SECONDS, workers: 1, timeout: 30 });
+  return { rps: result.requests.average, p99: result.latency.p99, failed: result.errors + result.timeouts + result.non2xx };
+}
+
+/**
+ * Both servers must give the same answer before their speeds are compared: identical JSON
+ * for hosts.list, and for pages a 200 naming the same things (the first hostname, the host,
+ * the newest event).
+ */
+async function checkSameAnswer(target: Target, appUrl: string, appHeaders: Record<string, string>, bareUrl: string, seed: FleetSeed): Promise<void> {
+  const [appRes, bareRes] = await Promise.all([fetch(appUrl, { headers: appHeaders, redirect: "manual" }), fetch(bareUrl)]);
+  const [appBody, bareBody] = await Promise.all([appRes.text(), bareRes.text()]);
+  if (appRes.status !== 200 || bareRes.status !== 200) {
+    throw new Error(`${target.name}: app answered ${appRes.status}, bare ${bareRes.status}: ${appBody.slice(0, 300)} / ${bareBody.slice(0, 300)}`);
+  }
+  if (target.kind === "json") {
+    if (!isDeepStrictEqual(JSON.parse(appBody), JSON.parse(bareBody))) throw new Error(`${target.name}: the app and the bare handler answer different JSON`);
+    return;
+  }
+  const marker = target.path === "/audit" ? /id="event-(\d+)"/ : target.path === "/hosts" ? /href="\/hosts\/(\d+)"/ : /<h1[^>]*>([^<]+)</;
+  const appMark = marker.exec(appBody)?.[1];
+  const bareMark = marker.exec(bareBody)?.[1];
+  if (!appMark || appMark !== bareMark) throw new Error(`${target.name}: the pages differ (app ${appMark}, bare ${bareMark})`);
+  console.log(`  ${"".padEnd(34)} (HTML: app ${kib(appBody.length)}, bare ${kib(bareBody.length)})`);
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+/**
+ * The app as it runs in production, in this process: info-level JSON logs (to a sink
+ * that drops them, as stdout to a log collector would cost about the same for both).
+ */
+async function startApp(db: BenchDatabase): Promise<{ url: string; stop: () => Promise<void> }> {
+  limitHeapHeadroom();
+  const build = (await import(pathToFileURL(path.resolve("build/index.js")).href)) as ServerBuild;
+  const config = testConfig();
+  const runtime: Runtime = {
+    config,
+    log: createLogger("info", new Writable({ write: (_chunk, _enc, done) => done() })),
+    orm: db.orm,
+    startedAt: new Date(),
+    version: "bench",
+    draining: false,
+  };
+  const server: Server = createHttpApp(runtime, build).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  configureServerTimeouts(server);
+  const address = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The seeded admin signed in through auth.login: a Bearer token and the page cookie. */
+async function signIn(url: string, seed: FleetSeed): Promise<{ token: string; cookie: string; sessionId: string }> {
+  const login = await trpc<{ status: string; accessToken: string }>(url, "auth.login", {
+    mutation: true,
+    input: { email: seed.adminEmail, password: seed.password },
+  });
+  if (login.data?.status !== "ok") throw new Error(`auth.login failed: ${login.status} ${login.error?.message ?? ""}`);
+  const token = login.data.accessToken;
+  const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { sid?: string };
+  if (!claims.sid) throw new Error("the access token names no session (claim sid)");
+  return { token, cookie: `opsdesk_at=${token}`, sessionId: claims.sid };
+}
+
+async function stylesheetOf(url: string, cookie: string): Promise<string> {
+  const html = await (await fetch(`${url}/hosts`, { headers: { cookie } })).text();
+  const href = /<link rel="stylesheet" href="([^"]+)"/.exec(html)?.[1];
+  if (!href) throw new Error("the app's page links no stylesheet");
+  return href;
+}
+
+/** A hosts.list cursor `offset` rows into the hostname order (what paging there would give). */
+async function deepHostCursor(db: BenchDatabase, offset: number): Promise<string> {
+  const [row] = await db.orm.em.fork().execute<{ hostname: string; id: number }[]>("select hostname, id from hosts order by hostname, id offset ? limit 1", [offset - 1]);
+  if (!row) throw new Error("no host at that offset");
+  return Buffer.from(JSON.stringify([row.hostname, row.id])).toString("base64url");
+}
