@@ -57,16 +57,15 @@ const hostView = (r: HostRow) => ({
 
 type HostQuery = { limit: number; tags?: string[]; cursor?: string };
 
-/** The page of hosts (sorted by hostname, keyset cursor) and its total, as host-list.ts queries them. */
+/** The page of hosts (sorted by hostname, keyset cursor) and its total in one statement, as host-list.ts queries them. */
 async function hostPage(pool: pg.Pool, input: HostQuery) {
-  const where: string[] = [];
+  const filter: string[] = [];
   const params: unknown[] = [];
   if (input.tags?.length) {
     params.push(JSON.stringify(input.tags));
-    where.push(`tags @> array(select jsonb_array_elements_text($${params.length}::jsonb))`);
+    filter.push(`tags @> array(select jsonb_array_elements_text($${params.length}::jsonb))`);
   }
-  const countWhere = [...where];
-  const countParams = [...params];
+  const where = [...filter];
   if (input.cursor) {
     const [value, id] = JSON.parse(Buffer.from(input.cursor, "base64url").toString()) as [string, number];
     params.push(value, id);
@@ -74,16 +73,19 @@ async function hostPage(pool: pg.Pool, input: HostQuery) {
   }
   params.push(input.limit + 1);
   const clause = (w: string[]) => (w.length ? `where ${w.join(" and ")}` : "");
-  const [rows, count] = await Promise.all([
-    pool.query<HostRow>(`select * from hosts ${clause(where)} order by hostname asc, id asc limit $${params.length}`, params),
-    pool.query<{ count: string }>(`select count(*) as count from hosts ${clause(countWhere)}`, countParams),
-  ]);
-  const items = rows.rows.slice(0, input.limit).map(hostView);
-  const last = rows.rows.length > input.limit ? rows.rows[input.limit - 1]! : null;
+  const found = await pool.query<HostRow & { total: string }>(
+    `select p.*, c.total from (select count(*) as total from hosts ${clause(filter)}) c
+     left join lateral (select * from hosts ${clause(where)} order by hostname asc, id asc limit $${params.length}) p on true
+     order by p.hostname asc, p.id asc`,
+    params,
+  );
+  const rows = found.rows.filter((r) => r.id !== null);
+  const items = rows.slice(0, input.limit).map(hostView);
+  const last = rows.length > input.limit ? rows[input.limit - 1]! : null;
   return {
     items,
     nextCursor: last ? Buffer.from(JSON.stringify([last.hostname, last.id])).toString("base64url") : null,
-    total: Number(count.rows[0]?.count ?? 0),
+    total: Number(found.rows[0]?.total ?? 0),
   };
 }
 
@@ -168,6 +170,14 @@ function auditHtml(events: AuditRow[], actions: readonly string[]): string {
   return `<div class="space-y-4"><div class="flex flex-wrap items-center gap-3"><h1 class="text-2xl font-bold">Audit log</h1><div class="ml-auto flex flex-wrap gap-2"><a class="btn" href="/audit/export?format=csv" download="">Export CSV</a><a class="btn" href="/audit/export?format=jsonl" download="">Export JSONL</a><form method="post"><button type="submit" name="intent" value="verify" class="btn btn-primary">Verify chain</button></form></div></div><form method="get" class="card grid gap-3 sm:grid-cols-3"><div><label class="label" for="actor">Actor</label><input class="input" id="actor" name="actor"/></div><div><label class="label" for="action">Action</label><select class="input" id="action" name="action"><option value="">Any action</option>${options}</select></div><div><label class="label" for="from">From</label><input class="input" id="from" name="from" type="datetime-local"/></div><div><label class="label" for="to">To</label><input class="input" id="to" name="to" type="datetime-local"/></div><button class="btn btn-primary" type="submit">Filter</button></form><div class="card overflow-x-auto p-0"><table class="table"><thead><tr><th scope="col">Time</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Outcome</th></tr></thead>${body}</table></div><p class="flex gap-4 text-sm"><a class="link" rel="next" href="/audit?cursor=x">Older events</a></p></div>`;
 }
 
+async function readFacets(pool: pg.Pool): Promise<{ environments: string[]; tags: string[] }> {
+  const [envs, tags] = await Promise.all([
+    pool.query<{ environment: string }>("select distinct environment from hosts where environment is not null order by environment limit 200"),
+    pool.query<{ tag: string }>("select distinct unnest(tags) as tag from hosts order by tag limit 500"),
+  ]);
+  return { environments: envs.rows.map((r) => r.environment), tags: tags.rows.map((r) => r.tag) };
+}
+
 const AUDIT_SQL = `select id, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, actor_id, actor_email,
   action, target_type, target_id, before, after, ip, user_agent, request_id, outcome, prev_hash, hash
   from audit_events order by id desc limit $1`;
@@ -183,6 +193,7 @@ export async function startBareServer(
 ): Promise<BareServer> {
   // The app's pool size (db/orm.ts).
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  let facets: { environments: string[]; tags: string[] } | undefined;
   const handle = async (req: IncomingMessage): Promise<{ type: string; body: string }> => {
     const url = new URL(req.url ?? "/", "http://bare");
     const check = await pool.query(SESSION_SQL, [session.userId, session.sessionId]);
@@ -193,24 +204,29 @@ export async function startBareServer(
       return { type: "application/json", body: JSON.stringify({ result: { data: page } }) };
     }
     if (url.pathname === "/hosts") {
-      const [envs, tags, page] = await Promise.all([
-        pool.query<{ environment: string }>("select distinct environment from hosts where environment is not null order by environment limit 200"),
-        pool.query<{ tag: string }>("select distinct unnest(tags) as tag from hosts order by tag limit 500"),
+      // The app reads the facets once and then only the hosts' stamp (host-list.ts): so does this.
+      const [stamp, page] = await Promise.all([
+        pool.query("select (select max(id) from hosts) || '/' || (select max(updated_at) from hosts)::text as stamp"),
         hostPage(pool, { limit: 50 }),
       ]);
-      const facets = { environments: envs.rows.map((r) => r.environment), tags: tags.rows.map((r) => r.tag) };
+      void stamp;
+      facets ??= await readFacets(pool);
       return { type: "text/html; charset=utf-8", body: shell(session, "Hosts · OpsDesk", options.stylesheet, hostsHtml(page, facets)) };
     }
     const hostMatch = /^\/hosts\/(\d+)$/.exec(url.pathname);
     if (hostMatch) {
       const id = Number(hostMatch[1]);
-      const [host, settings, latest, expired, artifacts, count] = await Promise.all([
+      const [host, settings, latest, expired, artifacts] = await Promise.all([
         pool.query<HostRow>("select * from hosts where id = $1 limit 1", [id]),
         pool.query<{ key: string; value: unknown }>("select * from settings"),
         pool.query("select * from metrics_snapshots where host_id = $1 and expires_at > now() order by collected_at desc limit 1", [id]),
         pool.query("select expires_at from metrics_snapshots where host_id = $1 and expires_at <= now() order by collected_at desc limit 1", [id]),
-        pool.query<ArtifactRow>("select * from artifacts where host_id = $1 order by created_at desc, id desc limit 21", [id]),
-        pool.query<{ n: string }>("select count(*) as n from artifacts where host_id = $1", [id]),
+        pool.query<ArtifactRow & { total: string }>(
+          `select a.*, c.total from (select count(*) as total from artifacts where host_id = $1) c
+           left join lateral (select * from artifacts where host_id = $1 order by created_at desc, id desc limit 21) a on true
+           order by a.created_at desc, a.id desc`,
+          [id],
+        ),
       ]);
       void latest;
       void expired;
@@ -218,7 +234,7 @@ export async function startBareServer(
       const view = hostView(host.rows[0]!);
       return {
         type: "text/html; charset=utf-8",
-        body: shell(session, `${view.hostname} · Hosts · OpsDesk`, options.stylesheet, hostHtml(view, template, artifacts.rows.slice(0, 20), Number(count.rows[0]?.n))),
+        body: shell(session, `${view.hostname} · Hosts · OpsDesk`, options.stylesheet, hostHtml(view, template, artifacts.rows.filter((a) => a.id !== null).slice(0, 20), Number(artifacts.rows[0]?.total ?? 0))),
       };
     }
     if (url.pathname === "/audit") {
