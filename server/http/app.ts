@@ -20,6 +20,8 @@ import type { RequestContext } from "./request-context";
 import { readinessProbe, type Runtime } from "./runtime";
 
 const READY_TIMEOUT_MS = 1_000;
+/** `/favicon.svg`, `/robots.txt`: one segment with an extension. */
+const TOP_LEVEL_FILE = /^\/[^/]+\.[a-z0-9]+$/i;
 
 /**
  * The Express app: cross-cutting HTTP concerns here, everything else in Remix routes.
@@ -88,7 +90,11 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
     const publicDir = path.resolve("public");
     // File names under /build carry a content hash: cache them forever.
     app.use("/build", express.static(path.join(publicDir, "build"), { immutable: true, maxAge: "1y" }));
-    app.use(express.static(publicDir, { maxAge: "1h" }));
+    // public/ holds top-level files (favicon.svg) besides build/: only a path naming a file
+    // at the top level can be one. Any other request skipped a filesystem stat (8% of the
+    // CPU of a tRPC call, ADR 025).
+    const publicFiles = express.static(publicDir, { maxAge: "1h" });
+    app.use((req, res, next) => (TOP_LEVEL_FILE.test(req.path) ? publicFiles(req, res, next) : next()));
     app.get("/favicon.ico", (_req, res) => res.redirect(301, "/favicon.svg"));
     // The contract's `/hosts/:id/metrics:update` (Google-style custom method) cannot be a
     // Remix route path; it is served by the `metrics-update` resource route.

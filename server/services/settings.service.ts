@@ -15,8 +15,27 @@ import {
 
 export type EffectiveSettings = Settings & { overridden: SettingKey[] };
 
+/**
+ * Settings read through one EntityManager outside a transaction. A request has its own
+ * fork, and a page reads settings in several places (the host page: its SSH command and
+ * its panels); one read per request is enough. updateSettings forgets it.
+ */
+const readThrough = new WeakMap<EntityManager, Promise<EffectiveSettings>>();
+
 /** The one way to read settings: defaults, then stored rows, then environment overrides. */
-export async function getSettings(em: EntityManager, config: Config): Promise<EffectiveSettings> {
+export function getSettings(em: EntityManager, config: Config): Promise<EffectiveSettings> {
+  if (em.isInTransaction()) return readSettings(em, config);
+  let read = readThrough.get(em);
+  if (!read) {
+    read = readSettings(em, config);
+    readThrough.set(em, read);
+    // A failed read (the database away) must not be remembered.
+    read.catch(() => readThrough.delete(em));
+  }
+  return read;
+}
+
+async function readSettings(em: EntityManager, config: Config): Promise<EffectiveSettings> {
   const settings = defaultSettings();
   const rows = await em.find(SettingSchema, {});
   for (const row of rows) {
@@ -60,6 +79,7 @@ export async function updateSettings(
   request: AuditRequestInfo | null,
 ): Promise<EffectiveSettings> {
   const values = settingsPatchSchema.parse(patch);
+  readThrough.delete(em);
   return em.transactional(async (tx) => {
     const current = await getSettings(tx, config);
     const before: Record<string, unknown> = {};
@@ -84,7 +104,7 @@ export async function updateSettings(
       });
     }
     return getSettings(tx, config);
-  });
+  }).finally(() => readThrough.delete(em));
 }
 
 function redactSetting(key: SettingKey, value: unknown): unknown {

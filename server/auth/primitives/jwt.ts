@@ -99,7 +99,12 @@ const mfaPayload = z.object({
 });
 
 export function createTokenService(options: TokenServiceOptions): TokenService {
-  const key = deriveKey(options.secret, "jwt-signing");
+  const keyBytes = deriveKey(options.secret, "jwt-signing");
+  // Imported into WebCrypto once: given raw bytes, jose imports them again on every sign
+  // and verify, an extra asynchronous WebCrypto call per authenticated request (ADR 025).
+  let cryptoKey: Promise<CryptoKey> | undefined;
+  const key = () =>
+    (cryptoKey ??= crypto.subtle.importKey("raw", keyBytes as Uint8Array<ArrayBuffer>, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]));
   const issuer = options.issuer ?? "opsdesk";
   const audience = options.audience ?? "opsdesk";
   const now = options.now ?? (() => new Date());
@@ -117,13 +122,13 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       .setIssuedAt(issuedAt)
       .setExpirationTime(expiresAtSeconds)
       .setJti(randomUUID())
-      .sign(key);
+      .sign(await key());
     return { token, expiresAt: new Date(expiresAtSeconds * 1000) };
   }
 
   async function verifyPayload(kind: TokenKind, token: string): Promise<unknown> {
     try {
-      const { payload } = await jwtVerify(token, key, {
+      const { payload } = await jwtVerify(token, await key(), {
         algorithms: [ALGORITHM],
         issuer,
         audience,

@@ -54,13 +54,16 @@ export async function listArtifacts(
     where += " and (created_at, id) < (?::timestamptz, ?::uuid)";
     params.push(at, id);
   }
-  const [rows, [count]] = await Promise.all([
-    em.execute<ArtifactRow[]>(`select * from artifacts where ${where} order by created_at desc, id desc limit ?`, [
-      ...params,
-      page.limit + 1,
-    ]),
-    em.execute<{ n: string }[]>("select count(*) as n from artifacts where host_id = ?", [hostId]),
-  ]);
+  // The page and the host's total in one statement (one round trip; ADR 025). An empty
+  // page still gives one row: the total, with the page's columns null.
+  const found = await em.execute<(ArtifactRow & { total: string })[]>(
+    `select a.*, c.total from (select count(*) as total from artifacts where host_id = ?) c
+     left join lateral (select * from artifacts where ${where} order by created_at desc, id desc limit ?) a on true
+     order by a.created_at desc, a.id desc`,
+    [hostId, ...params, page.limit + 1],
+  );
+  const rows = found.filter((row) => row.id !== null);
+  const count = { n: found[0]?.total };
   const items = rows.slice(0, page.limit).map(view);
   const last = rows.length > page.limit ? items[items.length - 1]! : null;
   return {

@@ -88,7 +88,9 @@ export function rowToHost(r: HostRow): Host {
 
 /**
  * Keyset pagination: the cursor is the last row's sort value and id, so rows inserted
- * while someone pages through never cause duplicates or gaps.
+ * while someone pages through never cause duplicates or gaps. The page and the filtered
+ * total come back from one statement (the count joined with the page, laterally): one
+ * round trip and one pooled connection per list instead of two (ADR 025).
  */
 export async function listHosts(
   em: EntityManager,
@@ -96,6 +98,7 @@ export async function listHosts(
 ): Promise<{ items: HostView[]; nextCursor: string | null; total: number }> {
   const limit = input.limit ?? 50;
   const sort = SORT_COLUMNS[input.sort ?? "hostname"];
+  const direction = sort.desc ? "desc" : "asc";
   const knex = em.getKnex();
   const page = applyHostFilters(knex("hosts").select("*"), input);
   if (input.cursor) {
@@ -104,22 +107,54 @@ export async function listHosts(
     page.whereRaw(`(${sort.column}, id) ${sort.desc ? "<" : ">"} (${cast}, ?)`, [value, id]);
   }
   page.orderBy([
-    { column: sort.column, order: sort.desc ? "desc" : "asc" },
-    { column: "id", order: sort.desc ? "desc" : "asc" },
+    { column: sort.column, order: direction },
+    { column: "id", order: direction },
   ]);
   page.limit(limit + 1);
-  const count = applyHostFilters(knex("hosts").count<{ count: string }[]>("* as count"), input);
-  const [rows, [counted]] = await Promise.all([em.execute<HostRow[]>(page), em.execute<{ count: string }[]>(count)]);
+  const count = applyHostFilters(knex("hosts").count<{ count: string }[]>("* as total"), input);
+  // An empty page still gives one row (the total, page columns null).
+  const statement = knex.raw(
+    `select p.*, c.total from (?) c left join lateral (?) p on true order by p.${sort.column} ${direction}, p.id ${direction}`,
+    [count, page],
+  );
+  const found = await em.execute<(HostRow & { total: string })[]>(statement);
+  const rows = found.filter((r) => r.id !== null);
   const items = rows.slice(0, limit).map((r) => hostView(rowToHost(r)));
   const last = rows.length > limit ? rows[limit - 1]! : null;
   const nextCursor = last
     ? encodeCursor(sort.column === "hostname" ? last.hostname : new Date(last[sort.column]).toISOString(), last.id)
     : null;
-  return { items, nextCursor, total: Number(counted?.count ?? 0) };
+  return { items, nextCursor, total: Number(found[0]?.total ?? 0) };
 }
 
-/** Distinct environments and tags in use, for the filter controls. */
-export async function hostFacets(em: EntityManager): Promise<{ environments: string[]; tags: string[] }> {
+type Facets = { environments: string[]; tags: string[] };
+/** Facets per database (one connection object per ORM), with the stamp they were read at. */
+const facetsCache = new WeakMap<object, { stamp: string; readAt: number; facets: Facets }>();
+/** Even with an unchanged stamp, facets are read again after this long (see hostFacets). */
+const FACETS_MAX_AGE_MS = 60_000;
+
+/**
+ * Distinct environments and tags in use, for the filter controls. Reading them scans
+ * every host (two aggregates over the table on each /hosts page), so they are kept per
+ * process and read again only when the hosts' stamp changes: the newest id (a host
+ * added) or the latest updated_at (a host changed; imports and edits set it). A host
+ * deleted without either changing leaves its tags in the controls for at most a minute;
+ * choosing one then shows an empty list, and the current filter is always offered.
+ */
+export async function hostFacets(em: EntityManager): Promise<Facets> {
+  const [stamped] = await em.execute<{ stamp: string | null }[]>(
+    "select (select max(id) from hosts) || '/' || (select max(updated_at) from hosts)::text as stamp",
+  );
+  const stamp = stamped?.stamp ?? "empty";
+  const key = em.getConnection();
+  const cached = facetsCache.get(key);
+  if (cached && cached.stamp === stamp && Date.now() - cached.readAt < FACETS_MAX_AGE_MS) return cached.facets;
+  const facets = await readFacets(em);
+  facetsCache.set(key, { stamp, readAt: Date.now(), facets });
+  return facets;
+}
+
+async function readFacets(em: EntityManager): Promise<Facets> {
   const [envs, tags] = await Promise.all([
     em.execute<{ environment: string }[]>(
       "select distinct environment from hosts where environment is not null order by environment limit 200",
