@@ -11,6 +11,7 @@ import { Migration20261125080000AuditTargetIndex } from "./Migration202611250800
 import { Migration20261206000000RefreshRotatedBy } from "./Migration20261206000000RefreshRotatedBy";
 import { Migration20261206010000LockedDeviceTokens } from "./Migration20261206010000LockedDeviceTokens";
 import { Migration20261207000000MaintenanceRounds } from "./Migration20261207000000MaintenanceRounds";
+import { Migration20261208000000ImportProgress } from "./Migration20261208000000ImportProgress";
 
 /**
  * Listed explicitly: the server runs from a bundle, where MikroORM cannot discover
@@ -29,4 +30,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "Migration20261206000000RefreshRotatedBy", class: Migration20261206000000RefreshRotatedBy },
   { name: "Migration20261206010000LockedDeviceTokens", class: Migration20261206010000LockedDeviceTokens },
   { name: "Migration20261207000000MaintenanceRounds", class: Migration20261207000000MaintenanceRounds },
+  { name: "Migration20261208000000ImportProgress", class: Migration20261208000000ImportProgress },
 ];

@@ -1,5 +1,6 @@
 import type { Request, Response, Router } from "express";
 import express from "express";
+import { z } from "zod";
 import { CSRF_HEADER, csrfTokenMatches } from "../auth/csrf";
 import { DomainError, httpStatusOf } from "../errors";
 import { importHosts } from "../services/hosts/host-import";
@@ -7,8 +8,10 @@ import { HttpProblem, requireRouteCapability, type ResolveIdentity, type RouteAu
 import type { Runtime } from "./runtime";
 
 /**
- * `POST /hosts/import.csv?dryRun=true|false&delimiter=auto|,|;&fileName=…` with the CSV as
- * the request body (`Content-Type: text/csv`): the streaming twin of `hosts.importCsv`.
+ * `POST /hosts/import.csv?dryRun=true|false&delimiter=auto|,|;&fileName=…&runId=<uuid>` with
+ * the CSV as the request body (`Content-Type: text/csv`): the streaming twin of
+ * `hosts.importCsv`. A `runId` chosen by the client lets it (or anyone signed in as the
+ * same user, through any instance) follow the run with `hosts.importStatus` meanwhile.
  * The body goes straight into the parser, so a file of a million rows is never held in
  * memory (a tRPC call carries the whole file as one JSON string). Answers the same
  * result as the procedure, as JSON.
@@ -37,6 +40,8 @@ async function importCsv(runtime: Runtime, resolveIdentity: ResolveIdentity, req
   const delimiter = DELIMITERS[(params.get("delimiter") ?? "auto") as keyof typeof DELIMITERS];
   if (!delimiter) return sendProblem(req, res, 400, 'Unknown delimiter: use auto, "," or ";".');
   const fileName = params.get("fileName")?.slice(0, 255) ?? null;
+  const runId = params.get("runId") ?? undefined;
+  if (runId !== undefined && !z.uuid().safeParse(runId).success) return sendProblem(req, res, 400, "runId must be a UUID.");
   const declaredBytes = Number(req.get("content-length"));
   try {
     const result = await importHosts(
@@ -49,6 +54,7 @@ async function importCsv(runtime: Runtime, resolveIdentity: ResolveIdentity, req
         dryRun,
         delimiter,
         fileName,
+        runId,
       },
       auth.info,
     );

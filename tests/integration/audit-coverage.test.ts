@@ -160,6 +160,16 @@ const SCENARIOS: Record<string, () => Promise<Expected>> = {
     await as(operator).hosts.applyImport({ runId: dry.runId });
     return { action: "HOSTS_IMPORTED", actorEmail: operator.email, targetType: "import", targetId: dry.runId };
   },
+  "hosts.startApplyImport": async () => {
+    const dry = await as(operator).hosts.importCsv({ csv: `hostname\nstart-${Date.now()}.coverage.test\n`, dryRun: true });
+    await as(operator).hosts.startApplyImport({ runId: dry.runId });
+    // The apply goes on after the call has answered: its event is there once the run is done.
+    const deadline = Date.now() + 10_000;
+    while ((await as(operator).hosts.importStatus({ runId: dry.runId })).running && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return { action: "HOSTS_IMPORTED", actorEmail: operator.email, targetType: "import", targetId: dry.runId };
+  },
   "hosts.recordSshCopy": async () => {
     const host = await newHost("ssh");
     await as({ ...operator, role: "viewer" }).hosts.recordSshCopy({ id: host.id });

@@ -41,6 +41,8 @@ const REQUIRED: Record<string, "public" | "signed-in" | Capability> = {
   "hosts.delete": "hosts.write",
   "hosts.importCsv": "hosts.write",
   "hosts.applyImport": "hosts.write",
+  "hosts.startApplyImport": "hosts.write",
+  "hosts.importStatus": "hosts.write",
   "hosts.sshCommand": "hosts.view",
   "hosts.recordSshCopy": "hosts.view",
   "metrics.update": "metrics.update",

@@ -2,23 +2,28 @@ import { createHash, randomUUID } from "node:crypto";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Config } from "../../config";
 import { byteChunks, knownSize } from "../../domain/csv/byte-chunks";
+import type { CsvDelimiter, CsvSource } from "../../domain/csv/hosts-csv";
 import { formatBytes } from "../../domain/format-bytes";
-import { CsvLimitError, type CsvDelimiter, type CsvSource, type HostsCsvRow, parseHostsCsvBatches } from "../../domain/csv/hosts-csv";
 import { DomainError } from "../../errors";
+import type { Logger } from "../../logger";
 import { type AuditActor, AuditBulkAppender, type AuditRequestInfo, recordAuditEvent } from "../audit.service";
 import { StatementQueue, transactionConnection, withPooledConnection } from "../pg-copy";
-import { periodicYield } from "../event-loop";
 import { getSettings } from "../settings.service";
 import { query } from "../sql";
+import type { ImportAction, ImportWriter } from "./host-import-batch";
+import { classifyFile, type Limits, type Pass } from "./host-import-pass";
+import { type ImportPhase, ImportProgress, RUNNING_PHASES } from "./host-import-progress";
 import {
-  type BatchOutcome,
-  classifyBatch,
-  type ImportAction,
-  type ImportWriter,
-  knownHostnames,
-  knownHostnamesLimit,
-  lookUpBatch,
-} from "./host-import-batch";
+  claimStoredRun,
+  finishApply,
+  finishCheck,
+  finishRejectedApply,
+  insertRun,
+  lockRunForApply,
+  lockRunForCheck,
+  markFailed,
+  unlockRun,
+} from "./host-import-runs";
 
 export type ImportError = { line: number; column: string | null; message: string };
 export type { ImportAction } from "./host-import-batch";
@@ -42,19 +47,6 @@ export type ImportResult = {
   fileName: string | null;
 };
 
-// Rows per batch and batches in flight at once (see classifyFile). An apply keeps
-// PostgreSQL busy with large batches several deep, after a small first one that gets the
-// database working without waiting for thousands of rows to be parsed; a dry run, whose
-// lookups are cheap, keeps few rows in flight, which is what bounds its memory on a file
-// of a million rows.
-const APPLY_PIPELINE = { firstBatch: 100, batch: 4_000, depth: 4 };
-const DRY_RUN_PIPELINE = { firstBatch: 1_000, batch: 1_000, depth: 2 };
-// Rows parsed between turns of the event loop.
-const ROWS_BETWEEN_YIELDS = 100;
-const PREVIEW_ROWS = 500;
-const MAX_ERRORS_RETURNED = 10_000;
-const RUN_TTL_HOURS = 24;
-
 export type ImportInput = {
   /**
    * The whole file (bytes, or text as a JSON body brings it), or a stream of it (an HTTP
@@ -70,8 +62,18 @@ export type ImportInput = {
   fileName?: string | null;
   delimiter?: CsvDelimiter | "auto";
   dryRun: boolean;
-  /** Set when applying a stored dry run, so the audit event names that run. */
+  /**
+   * The run's id: chosen by the caller (so it can follow the run's progress from anywhere
+   * while the request runs), or a new one.
+   */
   runId?: string;
+  /** Set by applyImportRun: the run is a stored dry run, whose row the apply takes over. */
+  storedRows?: number;
+};
+
+export type ImportHooks = {
+  /** Called once the run's row says it is running (and its lock is held): its status can be read from then on. */
+  onStarted?: () => void;
 };
 
 /**
@@ -80,7 +82,8 @@ export type ImportInput = {
  * so it can be applied later by id. An apply runs the same pass inside one transaction,
  * writing each batch's hosts and their audit events (one per host) with binary COPY
  * while the next batch is parsed, and rolls everything back when any error turns up: a
- * file is applied whole or not at all.
+ * file is applied whole or not at all. Either way the run's row shows its progress to
+ * every instance while it runs (ADR 022).
  */
 export async function importHosts(
   em: EntityManager,
@@ -88,6 +91,7 @@ export async function importHosts(
   actor: AuditActor & { id: number },
   input: ImportInput,
   request: AuditRequestInfo,
+  hooks: ImportHooks = {},
 ): Promise<ImportResult> {
   const settings = await getSettings(em, config);
   const maxBytes = settings["import.maxBytes"];
@@ -98,67 +102,146 @@ export async function importHosts(
       `The file is ${formatBytes(size)}; the import limit is ${formatBytes(maxBytes)}. Split it into smaller files.`,
     );
   }
-  const source = new HashingSource(input.content);
-  const limits = { maxRows: settings["import.maxRows"], maxBytes, fileBytes: size ?? input.declaredBytes ?? null };
-  const delimiter = input.delimiter ?? "auto";
-  const runId = input.runId ?? randomUUID();
-  const base = () => ({ runId, dryRun: input.dryRun, sha256: source.sha256(), fileName: input.fileName ?? null });
+  const run: RunContext = {
+    em,
+    config,
+    actor,
+    input,
+    request,
+    hooks,
+    source: new HashingSource(input.content),
+    limits: { maxRows: settings["import.maxRows"], maxBytes, fileBytes: size ?? input.declaredBytes ?? null },
+    delimiter: input.delimiter ?? "auto",
+    runId: input.runId ?? randomUUID(),
+    progress: null,
+  };
+  run.progress = new ImportProgress(em, run.runId);
+  return input.dryRun ? checkFile(run) : applyFile(run);
+}
 
-  if (input.dryRun) {
-    const pass = await withPooledConnection(em, (connection) => {
-      const statements = new StatementQueue(connection);
-      return classifyFile(statements, statements, source, delimiter, limits, null);
-    });
-    const sha256 = source.sha256();
-    await em.transactional(async (tx) => {
-      await saveRun(tx, actor.id, runId, input, source.keptBytes(), sha256, delimiter, pass);
-      await recordAuditEvent(tx, config.secret, {
-        actor,
-        action: "HOSTS_IMPORT_CHECKED",
-        targetType: "import",
-        targetId: runId,
-        after: {
-          fileName: input.fileName ?? null,
-          sha256,
-          created: pass.summary.created,
-          updated: pass.summary.updated,
-          unchanged: pass.summary.unchanged,
-          errors: pass.summary.errorCount,
-        },
-        request,
-      });
-    });
-    return { ...base(), applied: false, ...pass.summary };
-  }
+type RunContext = {
+  em: EntityManager;
+  config: Config;
+  actor: AuditActor & { id: number };
+  input: ImportInput;
+  request: AuditRequestInfo;
+  hooks: ImportHooks;
+  source: HashingSource;
+  limits: Limits;
+  delimiter: CsvDelimiter | "auto";
+  runId: string;
+  progress: ImportProgress | null;
+};
 
+const resultOf = (run: RunContext, applied: boolean, pass: Pass): ImportResult => ({
+  runId: run.runId,
+  dryRun: run.input.dryRun,
+  applied,
+  ...pass.summary,
+  sha256: run.source.sha256(),
+  fileName: run.input.fileName ?? null,
+});
+
+/**
+ * A dry run. Its lock is held on the pass's connection until its row says how it ended,
+ * so no reader takes it for interrupted in between.
+ */
+async function checkFile(run: RunContext): Promise<ImportResult> {
+  const { em, config, actor, input, runId } = run;
+  return withPooledConnection(em, async (connection) => {
+    await lockRunForCheck(connection, runId);
+    try {
+      await insertRun(em, { runId, userId: actor.id, dryRun: true, fileName: input.fileName ?? null, delimiter: run.delimiter });
+      run.hooks.onStarted?.();
+      try {
+        const statements = new StatementQueue(connection);
+        const pass = await classifyFile(statements, statements, run.source, run.delimiter, run.limits, null, run.progress);
+        const result = resultOf(run, false, pass);
+        await run.progress?.stop();
+        await em.transactional(async (tx) => {
+          await finishCheck(tx, result, run.source.keptBytes());
+          await recordAuditEvent(tx, config.secret, {
+            actor,
+            action: "HOSTS_IMPORT_CHECKED",
+            targetType: "import",
+            targetId: runId,
+            after: {
+              fileName: input.fileName ?? null,
+              sha256: result.sha256,
+              created: result.created,
+              updated: result.updated,
+              unchanged: result.unchanged,
+              errors: result.errorCount,
+            },
+            request: run.request,
+          });
+        });
+        return result;
+      } catch (error) {
+        await run.progress?.stop();
+        await markFailed(em, runId, error);
+        throw error;
+      }
+    } finally {
+      await unlockRun(connection, runId).catch(() => undefined);
+    }
+  });
+}
+
+/**
+ * An apply: one transaction holding the run's lock. The run's row is written from outside
+ * it (start, progress, and an end that rolls back); only a committed apply's end is
+ * written inside, with the hosts.
+ */
+async function applyFile(run: RunContext): Promise<ImportResult> {
+  const { em, config, actor, input, runId } = run;
   try {
     return await em.transactional(async (tx) => {
-      const writer: ImportWriter = { config, actor, request, audit: await AuditBulkAppender.open(tx, config.secret) };
-      const writes = new StatementQueue(await transactionConnection(tx));
-      // Lookups run on a second connection, on the database's other core, so the
-      // transaction's connection does nothing but write (ADR 014). They see only
-      // committed hosts, which is all they need: the file has no duplicate hostnames, and
-      // a host changed by someone else meanwhile makes the write fail as a CONFLICT.
-      const pass = await withPooledConnection(em, (connection) =>
-        classifyFile(new StatementQueue(connection), writes, source, delimiter, limits, writer),
-      );
-      if (pass.summary.errorCount > 0) throw new RolledBack({ ...base(), applied: false, ...pass.summary });
-      await recordAuditEvent(tx, config.secret, {
-        actor,
-        action: "HOSTS_IMPORTED",
-        targetType: "import",
-        targetId: runId,
-        after: {
-          fileName: input.fileName ?? null,
-          sha256: source.sha256(),
-          created: pass.summary.created,
-          updated: pass.summary.updated,
-          unchanged: pass.summary.unchanged,
-          totalRows: pass.summary.totalRows,
-        },
-        request,
-      });
-      return { ...base(), applied: true, ...pass.summary };
+      await lockRunForApply(tx, runId);
+      if (input.storedRows !== undefined) await claimStoredRun(em, runId, actor.id, input.storedRows);
+      else await insertRun(em, { runId, userId: actor.id, dryRun: false, fileName: input.fileName ?? null, delimiter: run.delimiter });
+      run.hooks.onStarted?.();
+      try {
+        const writer: ImportWriter = { config, actor, request: run.request, audit: await AuditBulkAppender.open(tx, config.secret) };
+        const writes = new StatementQueue(await transactionConnection(tx));
+        // Lookups run on a second connection, on the database's other core, so the
+        // transaction's connection does nothing but write (ADR 014). They see only
+        // committed hosts, which is all they need: the file has no duplicate hostnames, and
+        // a host changed by someone else meanwhile makes the write fail as a CONFLICT.
+        const pass = await withPooledConnection(em, (connection) =>
+          classifyFile(new StatementQueue(connection), writes, run.source, run.delimiter, run.limits, writer, run.progress),
+        );
+        await run.progress?.stop();
+        if (pass.summary.errorCount > 0) {
+          const rejected = resultOf(run, false, pass);
+          await finishRejectedApply(em, rejected);
+          throw new RolledBack(rejected);
+        }
+        const result = resultOf(run, true, pass);
+        await recordAuditEvent(tx, config.secret, {
+          actor,
+          action: "HOSTS_IMPORTED",
+          targetType: "import",
+          targetId: runId,
+          after: {
+            fileName: input.fileName ?? null,
+            sha256: result.sha256,
+            created: result.created,
+            updated: result.updated,
+            unchanged: result.unchanged,
+            totalRows: result.totalRows,
+          },
+          request: run.request,
+        });
+        await finishApply(tx, result);
+        return result;
+      } catch (error) {
+        if (!(error instanceof RolledBack)) {
+          await run.progress?.stop();
+          await markFailed(em, runId, error);
+        }
+        throw error;
+      }
     });
   } catch (error) {
     if (error instanceof RolledBack) return error.result;
@@ -166,36 +249,86 @@ export async function importHosts(
   }
 }
 
-/** Applies a stored dry run by id (the same file, checked by its hash). */
+/**
+ * Applies a stored dry run by id (the same file, checked by its hash). A run whose apply
+ * stopped without committing (errors, a lost database, a stopped instance) may be applied
+ * again; the run's lock refuses a second apply while one is running anywhere.
+ */
 export async function applyImportRun(
   em: EntityManager,
   config: Config,
   actor: AuditActor & { id: number },
   runId: string,
   request: AuditRequestInfo,
+  hooks: ImportHooks = {},
 ): Promise<ImportResult> {
-  const [run] = await query<{ content: Buffer | null; file_name: string | null; delimiter: string; applied_at: Date | null }>(
+  const [run] = await query<{
+    content: Buffer | null;
+    file_name: string | null;
+    delimiter: string;
+    applied_at: Date | null;
+    dry_run: boolean;
+    phase: ImportPhase;
+    rows_seen: number;
+    rows_total: number | null;
+  }>(
     em,
-    "select content, file_name, delimiter, applied_at from import_runs where id = ? and user_id = ? and expires_at > now()",
+    `select content, file_name, delimiter, applied_at, dry_run, phase, rows_seen, rows_total
+     from import_runs where id = ? and user_id = ? and expires_at > now()`,
     [runId, actor.id],
   );
   if (!run) throw new DomainError("NOT_FOUND", "That import run has expired or is not yours. Upload the file again.");
   if (run.applied_at) throw new DomainError("CONFLICT", "That import was already applied.");
+  if (run.dry_run && RUNNING_PHASES.includes(run.phase)) {
+    throw new DomainError("CONFLICT", "That dry run has not finished yet. Wait for its result, then apply it.");
+  }
   if (!run.content) {
     throw new DomainError(
       "PRECONDITION_FAILED",
-      "That file was too large to keep for a later apply. Send it again with dryRun false (it is applied all or nothing).",
+      "That file was not kept with its run (only finished dry runs of files up to 8 MB are). Send it again with dryRun false (it is applied all or nothing).",
     );
   }
-  const result = await importHosts(
+  return importHosts(
     em,
     config,
     actor,
-    { content: run.content, fileName: run.file_name, delimiter: run.delimiter as CsvDelimiter | "auto", dryRun: false, runId },
+    {
+      content: run.content,
+      fileName: run.file_name,
+      delimiter: run.delimiter as CsvDelimiter | "auto",
+      dryRun: false,
+      runId,
+      storedRows: run.dry_run ? run.rows_seen : (run.rows_total ?? run.rows_seen),
+    },
     request,
+    hooks,
   );
-  if (result.applied) await em.execute("update import_runs set applied_at = now() where id = ?", [runId]);
-  return result;
+}
+
+/**
+ * Starts applying a stored dry run and returns once its row says it is running, leaving
+ * the apply to finish on its own (the page then follows it through importStatus, with or
+ * without JavaScript). What it ends with is in the run's row; an error after the start
+ * is logged, never thrown at the caller who has already gone.
+ */
+export async function startImportRun(
+  em: EntityManager,
+  config: Config,
+  actor: AuditActor & { id: number },
+  runId: string,
+  request: AuditRequestInfo,
+  log: Logger,
+): Promise<{ runId: string }> {
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const apply = applyImportRun(em.fork(), config, actor, runId, request, { onStarted: () => started() });
+  apply.catch((error: unknown) => {
+    if (!(error instanceof DomainError)) log.error({ err: error, runId }, "import apply failed after it started");
+  });
+  await Promise.race([running, apply]);
+  return { runId };
 }
 
 /** A stored run's summary and errors (for the result page and the error report). */
@@ -204,11 +337,11 @@ export async function getImportRun(
   actorId: number,
   runId: string,
 ): Promise<{ summary: Omit<ImportResult, "runId" | "dryRun" | "applied" | "sha256" | "fileName">; errors: ImportError[]; fileName: string | null; appliedAt: string | null } | null> {
-  const [run] = await em.execute<{ summary: ImportResult; errors: ImportError[]; file_name: string | null; applied_at: Date | null }[]>(
+  const [run] = await em.execute<{ summary: ImportResult | null; errors: ImportError[] | null; file_name: string | null; applied_at: Date | null }[]>(
     "select summary, errors, file_name, applied_at from import_runs where id = ? and user_id = ? and expires_at > now()",
     [runId, actorId],
   );
-  if (!run) return null;
+  if (!run?.summary || !run.errors) return null;
   return {
     summary: run.summary,
     errors: run.errors,
@@ -221,119 +354,6 @@ class RolledBack extends Error {
   constructor(readonly result: ImportResult) {
     super("import rolled back");
   }
-}
-
-type Pass = {
-  summary: Pick<
-    ImportResult,
-    "created" | "updated" | "unchanged" | "totalRows" | "errors" | "errorCount" | "preview"
-  >;
-};
-
-/**
- * Parses the file and hands its rows in batches to lookUpBatch (on `lookups`) and
- * classifyBatch (writing on `writes`; both may be one connection). Up to `depth` batches
- * are in flight at once (APPLY_PIPELINE, DRY_RUN_PIPELINE): while PostgreSQL looks up and
- * writes one, this loop parses the next. Batches are classified in file order (each waits
- * for the one before), so counts, preview and the audit chain follow the file. After the
- * first error nothing more is written (the apply will roll back) but every row is still
- * checked.
- */
-async function classifyFile(
-  lookups: StatementQueue,
-  writes: StatementQueue,
-  content: CsvSource,
-  delimiter: CsvDelimiter | "auto",
-  limits: { maxRows: number; maxBytes: number; fileBytes: number | null },
-  writer: ImportWriter | null,
-): Promise<Pass> {
-  const known = await knownHostnames(lookups, knownHostnamesLimit(limits));
-  const summary: Pass["summary"] = {
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    totalRows: 0,
-    errors: [],
-    errorCount: 0,
-    preview: [],
-  };
-  const count = (outcome: BatchOutcome) => {
-    for (const { row, action, changedFields } of outcome.actions) {
-      if (action === "create") summary.created++;
-      else if (action === "update") summary.updated++;
-      else summary.unchanged++;
-      if (summary.preview.length < PREVIEW_ROWS) {
-        summary.preview.push({ line: row.line, hostname: row.fields.hostname, action, changedFields });
-      }
-    }
-  };
-  const pipeline = writer ? APPLY_PIPELINE : DRY_RUN_PIPELINE;
-  let classified: Promise<unknown> = Promise.resolve();
-  const inFlight: Promise<void>[] = [];
-  let batch: HostsCsvRow[] = [];
-  let batchSize = pipeline.firstBatch;
-  const flush = async () => {
-    if (batch.length === 0) return;
-    batchSize = pipeline.batch;
-    const rows = batch;
-    batch = [];
-    const batchWriter = summary.errorCount === 0 ? writer : null;
-    const lookup = lookUpBatch(lookups, rows, known, batchWriter !== null);
-    const outcome = classified.then(() => lookup).then((found) => classifyBatch(writes, rows, found, batchWriter));
-    classified = outcome.then(count);
-    const entry = classified.then(() => outcome).then((o) => o.written);
-    entry.catch(() => {}); // awaited below, in order; a failure must not go unhandled meanwhile
-    inFlight.push(entry);
-    if (inFlight.length >= pipeline.depth) await inFlight.shift();
-  };
-  // Parsing never waits on I/O by itself; without a turn of the event loop now and then,
-  // replies from PostgreSQL would wait, and so would the next statements.
-  const pause = periodicYield(ROWS_BETWEEN_YIELDS);
-  try {
-    for await (const items of parseHostsCsvBatches(content, { delimiter, maxRows: limits.maxRows, maxBytes: limits.maxBytes })) {
-      for (const item of items) {
-        if (item.kind === "error") {
-          summary.errorCount++;
-          if (summary.errors.length < MAX_ERRORS_RETURNED) {
-            summary.errors.push({ line: item.line, column: item.column, message: item.message });
-          }
-          continue;
-        }
-        summary.totalRows++;
-        batch.push(item);
-        if (batch.length >= batchSize) await flush();
-        const turn = pause();
-        if (turn) await turn;
-      }
-    }
-    await flush();
-    for (const pending of inFlight.splice(0)) await pending;
-  } catch (error) {
-    // Settle what is still queued before the transaction is rolled back.
-    await Promise.allSettled(inFlight);
-    if (error instanceof CsvLimitError) throw new DomainError("PAYLOAD_TOO_LARGE", error.message);
-    throw error;
-  }
-  return { summary };
-}
-
-async function saveRun(
-  em: EntityManager,
-  userId: number,
-  runId: string,
-  input: ImportInput,
-  content: Buffer | null,
-  sha256: string,
-  delimiter: string,
-  pass: Pass,
-) {
-  const { errors, ...summary } = pass.summary;
-  await query(
-    em,
-    `insert into import_runs (id, user_id, expires_at, file_name, sha256, delimiter, content, summary, errors)
-     values (?, ?, now() + make_interval(hours => ?), ?, ?, ?, ?, ?::jsonb, ?::jsonb)`,
-    [runId, userId, RUN_TTL_HOURS, input.fileName ?? null, sha256, delimiter, content, JSON.stringify(summary), JSON.stringify(errors)],
-  );
 }
 
 /**

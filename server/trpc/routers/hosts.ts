@@ -3,7 +3,8 @@ import { hostFieldsSchema, hostPatchSchema } from "../../domain/hosts/host-field
 import { DomainError } from "../../errors";
 import { artifactStorage } from "../../http/runtime";
 import { processFileDeletions } from "../../services/artifacts/artifacts.service";
-import { applyImportRun, importHosts } from "../../services/hosts/host-import";
+import { applyImportRun, importHosts, startImportRun } from "../../services/hosts/host-import";
+import { readImportStatus } from "../../services/hosts/host-import-runs";
 import { HOST_SORTS, hostFacets, listHosts } from "../../services/hosts/host-list";
 import { createHost, deleteHost, findHostByName, getHost, updateHost } from "../../services/hosts/hosts.service";
 import { recordSshCopy, sshCommandFor } from "../../services/hosts/ssh.service";
@@ -60,6 +61,8 @@ export const hostsRouter = router({
         dryRun: z.boolean().default(true),
         delimiter: z.enum([",", ";", "auto"]).default("auto"),
         fileName: z.string().max(255).optional(),
+        /** Chosen by the caller to follow the run with importStatus while this call runs. */
+        runId: z.uuid().optional(),
       }),
     )
     .mutation(({ ctx, input }) =>
@@ -67,7 +70,7 @@ export const hostsRouter = router({
         ctx.em,
         ctx.config,
         ctx.user,
-        { content: input.csv, fileName: input.fileName, delimiter: input.delimiter, dryRun: input.dryRun },
+        { content: input.csv, fileName: input.fileName, delimiter: input.delimiter, dryRun: input.dryRun, runId: input.runId },
         ctx.audit,
       ),
     ),
@@ -75,6 +78,18 @@ export const hostsRouter = router({
   applyImport: writeProcedure
     .input(z.object({ runId: z.uuid() }))
     .mutation(({ ctx, input }) => applyImportRun(ctx.em, ctx.config, ctx.user, input.runId, ctx.audit)),
+
+  /** Starts applying a stored dry run and answers at once; follow it with importStatus. */
+  startApplyImport: writeProcedure
+    .input(z.object({ runId: z.uuid() }))
+    .mutation(({ ctx, input }) => startImportRun(ctx.em, ctx.config, ctx.user, input.runId, ctx.audit, ctx.log)),
+
+  /** A run's phase and counts while it runs, its result once done; from any instance. */
+  importStatus: writeProcedure.input(z.object({ runId: z.uuid() })).query(async ({ ctx, input }) => {
+    const status = await readImportStatus(ctx.em, ctx.user.id, input.runId);
+    if (!status) throw new DomainError("NOT_FOUND", "That import run has expired or is not yours.");
+    return status;
+  }),
 
   sshCommand: viewProcedure.input(hostId).query(({ ctx, input }) => sshCommandFor(ctx.em, ctx.config, input.id)),
 
