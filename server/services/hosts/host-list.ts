@@ -136,14 +136,14 @@ const FACETS_MAX_AGE_MS = 60_000;
 /**
  * Distinct environments and tags in use, for the filter controls. Reading them scans
  * every host (two aggregates over the table on each /hosts page), so they are kept per
- * process and read again only when the hosts' stamp changes: the newest id (a host
- * added) or the latest updated_at (a host changed; imports and edits set it). A host
- * deleted without either changing leaves its tags in the controls for at most a minute;
- * choosing one then shows an empty list, and the current filter is always offered.
+ * process and read again only when the hosts' stamp changes: the count (a host deleted),
+ * the newest id (a host added) or the latest updated_at (a host changed; imports and edits
+ * set it). The stamp is read from the database on every call, so every instance sees
+ * another's change at once; after a minute the facets are read again regardless.
  */
 export async function hostFacets(em: EntityManager): Promise<Facets> {
   const [stamped] = await em.execute<{ stamp: string | null }[]>(
-    "select (select max(id) from hosts) || '/' || (select max(updated_at) from hosts)::text as stamp",
+    "select (select count(*) from hosts) || '/' || (select max(id) from hosts) || '/' || (select max(updated_at) from hosts)::text as stamp",
   );
   const stamp = stamped?.stamp ?? "empty";
   const key = em.getConnection();
