@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { roleCan, type Role } from "../../server/auth/roles";
+import { parseUploadOutcome, type UploadOutcome } from "../../server/domain/artifacts/upload-outcome";
 import type { EffectiveSettings } from "../../server/services/settings.service";
 import type { callerFor } from "../trpc/caller.server";
 
@@ -32,7 +33,8 @@ export type ArtifactsPanelData = {
   firstHref: string | null;
   /** A cursor that no longer works: the first page is shown with this message. */
   cursorError: string | null;
-  flash: "uploaded" | null;
+  /** What the upload form post just did (`?artifact=`), worded by the upload form. */
+  flash: UploadOutcome | null;
 };
 
 function pageHref(url: URL, cursor: string | null): string {
@@ -76,6 +78,6 @@ export async function loadArtifactsPanel(
     nextHref: page.nextCursor ? pageHref(url, page.nextCursor) : null,
     firstHref: cursor && !cursorError ? pageHref(url, null) : null,
     cursorError,
-    flash: url.searchParams.get("artifact") === "uploaded" ? "uploaded" : null,
+    flash: parseUploadOutcome(url.searchParams.get("artifact")),
   };
 }

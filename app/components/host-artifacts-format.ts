@@ -1,3 +1,5 @@
+import type { UploadOutcome } from "../../server/domain/artifacts/upload-outcome";
+
 /** Client-safe formatting for the artifacts panel (sizes in binary units, as the import page). */
 
 const UNITS = ["KB", "MB", "GB", "TB"] as const;
@@ -23,3 +25,24 @@ export function formatSpeed(bytes: number, elapsedMs: number): string {
 
 /** The first 12 hex digits of a SHA-256: enough to tell files apart at a glance. */
 export const shortSha = (sha256: string) => sha256.slice(0, 12);
+
+/** What a plain form post's upload outcome (`?artifact=`) tells the reader. */
+export function uploadOutcomeNotice(outcome: UploadOutcome, maxBytes: number): { ok: boolean; text: string } {
+  switch (outcome) {
+    case "uploaded":
+      return { ok: true, text: "Uploaded." };
+    case "too_large":
+      return { ok: false, text: `The file is larger than the upload limit of ${formatSize(maxBytes)}; nothing was stored.` };
+    case "no_file":
+      return { ok: false, text: "No file arrived, or it could not be read; nothing was stored. Choose the file and try again." };
+    case "stalled":
+      return { ok: false, text: "The upload stalled (nothing arrived for a while), so nothing was stored. Try again." };
+    case "store_full":
+      return { ok: false, text: "The artifact store is full; nothing was stored. Ask an admin to free space." };
+    case "refused":
+      // A stale page's CSRF token, most often: the page this redirect loads has a fresh one.
+      return { ok: false, text: "The upload was refused because the page was out of date; nothing was stored. Choose the file and upload again." };
+    case "failed":
+      return { ok: false, text: "The upload failed on the server; nothing was stored. Try again." };
+  }
+}

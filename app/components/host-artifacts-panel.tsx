@@ -29,7 +29,7 @@ export function HostArtifactsPanel({
   return (
     <div className="space-y-3" data-testid="artifacts-panel">
       {data.canWrite ? (
-        <ArtifactUploadForm hostId={hostId} csrfToken={csrfToken} maxBytes={data.maxBytes} uploadedFlash={data.flash === "uploaded"} />
+        <ArtifactUploadForm hostId={hostId} csrfToken={csrfToken} maxBytes={data.maxBytes} flash={data.flash} />
       ) : null}
       <FormAlert message={result?.deleted ? `Deleted ${result.deleted}.` : null} ok />
       <FormAlert message={result?.error} />

@@ -1,7 +1,8 @@
 import { useRevalidator } from "@remix-run/react";
 import { type FormEvent, useEffect, useRef, useState } from "react";
+import type { UploadOutcome } from "../../server/domain/artifacts/upload-outcome";
 import { CsrfField } from "./form-fields";
-import { formatSize, formatSpeed } from "./host-artifacts-format";
+import { formatSize, formatSpeed, uploadOutcomeNotice } from "./host-artifacts-format";
 import { useHydrated } from "./host-hydrated";
 
 type Phase =
@@ -14,7 +15,8 @@ type Notice = { ok: boolean; text: string } | null;
 /**
  * The upload form. Without JavaScript it is a plain multipart form post to
  * `/artifacts/:hostId/artifacts` (the CSRF field comes before the file, so the server can
- * check it before storing a byte); the server redirects back with `?artifact=uploaded`.
+ * check it before storing a byte); the server redirects back with `?artifact=<outcome>`
+ * (`uploaded`, or why it refused the file), which this form words.
  * With JavaScript the same body goes by XMLHttpRequest for a progress bar (bytes, percent,
  * speed) and a Cancel button, then the list is revalidated.
  */
@@ -22,18 +24,18 @@ export function ArtifactUploadForm({
   hostId,
   csrfToken,
   maxBytes,
-  uploadedFlash,
+  flash,
 }: {
   hostId: number;
   csrfToken: string | null | undefined;
   maxBytes: number;
-  uploadedFlash: boolean;
+  flash: UploadOutcome | null;
 }) {
   const hydrated = useHydrated();
   const revalidator = useRevalidator();
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });
   const [clientNotice, setNotice] = useState<Notice>(null);
-  const notice = clientNotice ?? (uploadedFlash ? { ok: true, text: "Uploaded." } : null);
+  const notice = clientNotice ?? (flash ? uploadOutcomeNotice(flash, maxBytes) : null);
   const xhrRef = useRef<XMLHttpRequest | null>(null);
   const action = `/artifacts/${hostId}/artifacts`;
 

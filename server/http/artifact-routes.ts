@@ -8,6 +8,7 @@ import { CSRF_FIELD, CSRF_HEADER, csrfTokenMatches } from "../auth/csrf";
 import { contentDisposition, sanitiseOriginalName, storedExtension } from "../domain/artifacts/filename";
 import { contentRange, parseRangeHeader, unsatisfiedContentRange } from "../domain/artifacts/range";
 import { servedContentType, SNIFF_HEAD_BYTES, sniffContentType } from "../domain/artifacts/sniff";
+import { type UploadOutcome, uploadFailureOfStatus } from "../domain/artifacts/upload-outcome";
 import { findArtifact, recordArtifactDownload, recordUpload } from "../services/artifacts/artifacts.service";
 import { type ArtifactStorage, type ArtifactUpload, hostFolder } from "../services/artifacts/storage";
 import { getHost } from "../services/hosts/hosts.service";
@@ -78,10 +79,14 @@ async function upload(runtime: Runtime, resolveIdentity: ResolveIdentity, req: R
     throw error;
   }
   const { identity, em, user } = auth;
+  // From here on a browser's form post is sent back to the host page, which says what happened.
+  const backTo = (outcome: UploadOutcome) => `${hostPage}?artifact=${outcome}#artifacts`;
+  const refuse = (status: number, message: string) =>
+    sendProblem(req, res, status, message, hostPage, backTo(uploadFailureOfStatus(status)));
   const maxBytes = (await getSettings(em, runtime.config))["artifacts.maxBytes"];
   const declared = Number(req.get("content-length") ?? Number.NaN);
   if (declared > maxBytes + 64 * 1024) {
-    return sendProblem(req, res, 413, `The file is larger than the upload limit of ${formatBytes(maxBytes)}.`);
+    return refuse(413, `The file is larger than the upload limit of ${formatBytes(maxBytes)}.`);
   }
   const storage = artifactStorage(runtime);
   let result: Received;
@@ -90,10 +95,10 @@ async function upload(runtime: Runtime, resolveIdentity: ResolveIdentity, req: R
       identity.authMethod !== "cookie" || csrfTokenMatches(identity.csrfToken, req.get(CSRF_HEADER) ?? field),
     );
   } catch (error) {
-    if (error instanceof HttpProblem) return sendProblem(req, res, error.status, error.message, hostPage);
+    if (error instanceof HttpProblem) return refuse(error.status, error.message);
     if (req.destroyed || req.readableAborted) return; // the client went away; nothing is left behind
     runtime.log.error({ err: error }, "upload failed");
-    return sendProblem(req, res, 500, "The upload failed on the server; nothing was stored. Try again.");
+    return refuse(500, "The upload failed on the server; nothing was stored. Try again.");
   }
   let artifact: Awaited<ReturnType<typeof recordUpload>>;
   try {
@@ -130,7 +135,7 @@ async function upload(runtime: Runtime, resolveIdentity: ResolveIdentity, req: R
       createdAt: artifact.createdAt,
     });
   } else {
-    res.redirect(303, `${hostPage}?artifact=uploaded#artifacts`);
+    res.redirect(303, backTo("uploaded"));
   }
 }
 

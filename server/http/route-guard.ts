@@ -70,11 +70,20 @@ function sameOriginRequest(req: Request): boolean {
 
 /**
  * Answers a refusal: JSON for API clients, a sign-in redirect for a browser that is not
- * signed in, plain text otherwise. A request body still arriving is read (and dropped)
- * for a moment so the client is listening when the answer comes, then the connection
- * closes: a client that gets EPIPE mid-upload never sees why it was refused.
+ * signed in, a 303 to `formReturn` (when given) for a browser's plain form post, so the
+ * page it came from says what went wrong, plain text otherwise. A request body still
+ * arriving is read (and dropped) for a moment so the client is listening when the answer
+ * comes, then the connection closes: a client that gets EPIPE mid-upload never sees why
+ * it was refused.
  */
-export function sendProblem(req: Request, res: Response, status: number, message: string, redirectTo?: string): void {
+export function sendProblem(
+  req: Request,
+  res: Response,
+  status: number,
+  message: string,
+  redirectTo?: string,
+  formReturn?: string,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -92,6 +101,7 @@ export function sendProblem(req: Request, res: Response, status: number, message
     drainThenClose(req);
   }
   if (wantsJson(req)) res.status(status).json({ error: { status, message } });
+  else if (formReturn) res.redirect(303, formReturn);
   else res.status(status).type("text/plain").send(`${message}\n`);
 }
 
