@@ -96,7 +96,7 @@ function shell(session: BareSession, title: string, stylesheet: string, main: st
       return `<a class="link" href="${href}">${label}</a>`;
     })
     .join("");
-  return `<!DOCTYPE html><html lang="en"><head><meta charSet="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/><title>${esc(title)}</title><link rel="stylesheet" href="${stylesheet}"/><link rel="icon" href="/favicon.svg" type="image/svg+xml"/></head><body class="min-h-screen bg-slate-50 font-sans text-slate-900 dark:bg-slate-900 dark:text-slate-100"><header class="border-b border-slate-200 bg-white dark:border-slate-700 dark:bg-slate-800"><nav class="mx-auto flex max-w-6xl flex-wrap items-center gap-4 px-4 py-2" aria-label="Main"><a class="font-bold" href="/">OpsDesk</a>${nav}<span class="ml-auto text-sm"><form method="post" action="/logout" class="inline"><span class="mr-2 text-slate-600 dark:text-slate-400">${esc(session.email)} (${esc(session.role)})</span><button type="submit" class="link">Sign out</button></form></span></nav></header><main class="mx-auto max-w-6xl px-4 py-6">${main}</main></body></html>`;
+  return `<!DOCTYPE html><html lang="en"><head><meta charSet="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/><title>${esc(title)}</title><style>${stylesheet}</style><link rel="icon" href="/favicon.svg" type="image/svg+xml"/></head><body class="min-h-screen bg-slate-50 font-sans text-slate-900 dark:bg-slate-900 dark:text-slate-100"><header class="border-b border-slate-200 bg-white dark:border-slate-700 dark:bg-slate-800"><nav class="mx-auto flex max-w-6xl flex-wrap items-center gap-4 px-4 py-2" aria-label="Main"><a class="font-bold" href="/">OpsDesk</a>${nav}<span class="ml-auto text-sm"><form method="post" action="/logout" class="inline"><span class="mr-2 text-slate-600 dark:text-slate-400">${esc(session.email)} (${esc(session.role)})</span><button type="submit" class="link">Sign out</button></form></span></nav></header><main class="mx-auto max-w-6xl px-4 py-6">${main}</main></body></html>`;
 }
 
 const time = (iso: string) => `<time dateTime="${iso}">${iso.slice(0, 16).replace("T", " ")} UTC</time>`;
@@ -183,8 +183,8 @@ const AUDIT_SQL = `select id, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:
   from audit_events order by id desc limit $1`;
 
 /**
- * Starts the baseline server on 127.0.0.1. `stylesheet` is the app's CSS URL (the HTML
- * links it as the app does). Every answer first runs the app's session-check query.
+ * Starts the baseline server on 127.0.0.1. `stylesheet` is the app's CSS text (inlined in
+ * the head as the app does). Every answer first runs the app's session-check query.
  */
 export async function startBareServer(
   databaseUrl: string,

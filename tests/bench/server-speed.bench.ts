@@ -6,6 +6,8 @@ import { Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { configureServerTimeouts, createHttpApp } from "../../server/http/app";
 import type { Runtime } from "../../server/http/runtime";
 import { limitHeapHeadroom } from "../../server/heap-headroom";
@@ -29,11 +31,14 @@ import { type BenchDatabase, startBenchDatabase } from "./support";
  * BENCH_SECONDS each (default 3); medians are printed, the ratio is the median of the rounds'.
  *
  * Numbers from a shared machine are noisy: compare ratios from one run, not across runs.
+ * BENCH_PROFILE=<dir> writes a V8 CPU profile of the app's rounds of each answer there
+ * (`npx tsx tests/bench/cpu-profile-top.ts <file>` summarises one).
  */
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 10;
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 
 type Target = { name: string; path: string; goal: number; kind: "json" | "html" };
 
@@ -71,26 +76,32 @@ export async function run(): Promise<void> {
       // The access token lives 10 minutes: a fresh one for each answer keeps a long run valid.
       const fresh = await signIn(app.url, seed);
       const appHeaders: Record<string, string> = target.kind === "json" ? { authorization: `Bearer ${fresh.token}` } : { cookie: fresh.cookie };
+      const sql = queriesOf(db);
       const sizes = await checkSameAnswer(target, `${app.url}${target.path}`, appHeaders, `${bare.url}${target.path}`);
+      const statements = sql.stop();
+      if (process.env.BENCH_QUERY_LOG) for (const statement of statements) console.log(`    sql: ${statement.slice(0, 160)}`);
       // Interleaved rounds, alternating which goes first, so a burst of load from the rest
       // of the machine hits both; medians of the rounds are reported.
       const rounds: { app: Measured; bare: Measured }[] = [];
+      const profiler = PROFILE_DIR ? await startProfiler(PROFILE_DIR) : null;
       await warmUp(`${app.url}${target.path}`, appHeaders);
       await warmUp(`${bare.url}${target.path}`, {});
       for (let round = 0; round < ROUNDS; round++) {
         const appFirst = round % 2 === 0;
-        const first = await measure(appFirst ? `${app.url}${target.path}` : `${bare.url}${target.path}`, appFirst ? appHeaders : {});
-        const second = await measure(appFirst ? `${bare.url}${target.path}` : `${app.url}${target.path}`, appFirst ? {} : appHeaders);
+        const first = await measure(appFirst ? `${app.url}${target.path}` : `${bare.url}${target.path}`, appFirst ? appHeaders : {}, appFirst ? profiler : null);
+        const second = await measure(appFirst ? `${bare.url}${target.path}` : `${app.url}${target.path}`, appFirst ? {} : appHeaders, appFirst ? null : profiler);
         rounds.push(appFirst ? { app: first, bare: second } : { app: second, bare: first });
       }
+      await profiler?.write(target.name);
       const appResult = medianOf(rounds.map((r) => r.app));
+      const queryCount = `${statements.length} SQL`;
       const bareResult = medianOf(rounds.map((r) => r.bare));
       const ratio = median(rounds.map((r) => r.app.rps / r.bare.rps));
       const verdict = ratio >= target.goal ? "PASS" : "MISS";
       const cpuRatio = bareResult.cpuMsPerRequest / appResult.cpuMsPerRequest;
       console.log(
         `  ${target.name.padEnd(34)} ${appResult.rps.toFixed(0).padStart(9)} ${`${appResult.p99} ms`.padStart(8)} ${bareResult.rps.toFixed(0).padStart(10)} ${`${bareResult.p99} ms`.padStart(8)} ${`${ratio.toFixed(2)}x`.padStart(6)}  ≥ ${target.goal}x ${verdict}` +
-          `  | CPU/req app ${appResult.cpuMsPerRequest.toFixed(2)} ms, bare ${bareResult.cpuMsPerRequest.toFixed(2)} ms (${cpuRatio.toFixed(2)}x)${sizes}` +
+          `  | ${queryCount}, CPU/req app ${appResult.cpuMsPerRequest.toFixed(2)} ms, bare ${bareResult.cpuMsPerRequest.toFixed(2)} ms (${cpuRatio.toFixed(2)}x)${sizes}` +
           (appResult.failed || bareResult.failed ? `  <<< failed requests: app ${appResult.failed}, bare ${bareResult.failed} >>>` : ""),
       );
     }
@@ -129,11 +140,56 @@ async function warmUp(url: string, headers: Record<string, string>): Promise<voi
  * Requests per second and p99, and this process's CPU time per request: the two servers
  * run here, and CPU per request is far steadier than req/s on a shared machine.
  */
-async function measure(url: string, headers: Record<string, string>): Promise<Measured> {
+async function measure(url: string, headers: Record<string, string>, profiler: Profiler | null): Promise<Measured> {
+  await profiler?.resume();
   const cpu = process.cpuUsage();
   const result = await runAutocannon({ url, headers, duration: SECONDS });
   const used = process.cpuUsage(cpu);
+  await profiler?.pause();
   return { rps: result.rps, p99: result.p99, failed: result.failed, cpuMsPerRequest: (used.user + used.system) / 1000 / Math.max(1, result.total) };
+}
+
+/** The statements the app's ORM sends until `stop()`: one request's queries, counted (N+1 shows here). */
+function queriesOf(db: BenchDatabase): { stop: () => string[] } {
+  const knex = db.orm.em.getKnex();
+  const seen: string[] = [];
+  const listener = (query: { sql: string }) => seen.push(query.sql);
+  knex.on("query", listener);
+  return {
+    stop: () => {
+      knex.removeListener("query", listener);
+      return seen;
+    },
+  };
+}
+
+type Profiler = { resume: () => Promise<void>; pause: () => Promise<void>; write: (name: string) => Promise<void> };
+
+/**
+ * The V8 profiler of this process, sampling only while the app's rounds run (the bare
+ * server's rounds are left out by stopping it between them: one profile per answer).
+ */
+async function startProfiler(dir: string): Promise<Profiler> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  const parts: unknown[] = [];
+  return {
+    resume: async () => {
+      await session.post("Profiler.start");
+    },
+    pause: async () => {
+      parts.push((await session.post("Profiler.stop")).profile);
+    },
+    write: async (name) => {
+      // The app's rounds as separate profiles; the longest is written (enough to read the hot spots).
+      const profile = parts.sort((a, b) => JSON.stringify(b).length - JSON.stringify(a).length)[0];
+      const file = path.join(dir, `${name.replace(/[^a-z0-9]+/gi, "-")}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      console.log(`  profile of the app's rounds: ${file}`);
+      session.disconnect();
+    },
+  };
 }
 
 function median(values: number[]): number {
@@ -226,9 +282,10 @@ async function signIn(url: string, seed: FleetSeed): Promise<{ token: string; co
 
 async function stylesheetOf(url: string, cookie: string): Promise<string> {
   const html = await (await fetch(`${url}/hosts`, { headers: { cookie } })).text();
-  const href = /<link rel="stylesheet" href="([^"]+)"/.exec(html)?.[1];
-  if (!href) throw new Error("the app's page links no stylesheet");
-  return href;
+  // The app inlines its stylesheet in every document (ADR 024); the bare pages do too.
+  const css = /<style id="opsdesk-styles"[^>]*>([\s\S]*?)<\/style>/.exec(html)?.[1];
+  if (!css) throw new Error("the app's page inlines no stylesheet");
+  return css;
 }
 
 /** A hosts.list cursor `offset` rows into the hostname order (what paging there would give). */
