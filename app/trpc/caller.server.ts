@@ -2,30 +2,16 @@ import type { AppLoadContext } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { DATABASE_RETRY_AFTER_SECONDS, toTrpcError } from "../../server/errors";
-import { type ContextOptions, createTrpcContext, type TrpcContext } from "../../server/trpc/context";
+import type { ContextOptions } from "../../server/trpc/context";
+import { trpcContextFor } from "../../server/trpc/request-context";
+
+export { trpcContextFor };
 import { createCaller } from "../../server/trpc/root";
 
 /**
- * Loaders and actions call procedures through this caller, with the request's own
- * context: a page and a script see the same authorization, validation and audit.
- * Headers a procedure sets (Retry-After …) go to `resHeaders`; return them with the response.
+ * Loaders and actions call procedures through a caller with the request's own context
+ * (trpcContextFor): a page and a script see the same authorization, validation and audit.
  */
-export async function trpcContextFor(
-  request: Request,
-  context: AppLoadContext,
-  resHeaders: Headers = new Headers(),
-  options: ContextOptions = {},
-): Promise<TrpcContext> {
-  const identity = await context.identity().catch((error: unknown) => {
-    // Who the caller is cannot be checked without the database: 503, not "signed out".
-    const mapped = toTrpcError(error);
-    if (mapped.code === "SERVICE_UNAVAILABLE") resHeaders.set("Retry-After", String(DATABASE_RETRY_AFTER_SECONDS));
-    throw mapped;
-  });
-  return createTrpcContext(context, request, resHeaders, identity, options);
-}
-
 export async function callerFor(
   request: Request,
   context: AppLoadContext,

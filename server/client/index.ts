@@ -167,7 +167,7 @@ void noHelperNameClash;
 
 export type OpsDeskClient = TRPCClient<AppRouter> & OpsDeskRouteHelpers;
 
-// The tRPC endpoint caps a batch at 20 calls (app/routes/api.trpc.$.ts).
+// The tRPC endpoint caps a batch at 20 calls (server/http/trpc-endpoint.ts).
 const MAX_BATCH_ITEMS = 20;
 // Batched queries travel in the URL; stay well under Node's 16 KiB header limit.
 const MAX_URL_LENGTH = 8_000;

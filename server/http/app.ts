@@ -15,6 +15,7 @@ import { auditExportRoute } from "./audit-export-route";
 import { bodyLimit } from "./body-limit";
 import { databaseOutageErrors, withDatabaseOutagePages } from "./database-outage";
 import { hostImportRoute } from "./host-import-route";
+import { trpcEndpoint } from "./trpc-endpoint";
 import { accessLog, apiCors, requestId, securityHeaders } from "./middleware";
 import type { RequestContext } from "./request-context";
 import { readinessProbe, type Runtime } from "./runtime";
@@ -25,7 +26,7 @@ const TOP_LEVEL_FILE = /^\/[^/]+\.[a-z0-9]+$/i;
 
 /**
  * The Express app: cross-cutting HTTP concerns here, everything else in Remix routes.
- * Without a Remix build (integration tests) only the health endpoints are served.
+ * Without a Remix build (integration tests) the health endpoints and tRPC are served.
  */
 /**
  * Uploads over slow ops links can take longer than Node's 5-minute request timeout, so it
@@ -86,6 +87,9 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
         compression.filter(req, res),
     }),
   );
+  // tRPC straight from Express, not through a Remix resource route: Remix's route
+  // matching and streamed body cost a hosts.list call ~25% more CPU (ADR 025).
+  app.all(/^\/api\/trpc(\/|$)/, trpcEndpoint((req, res) => requestContextFor(runtime, req, res)));
   if (build) {
     const publicDir = path.resolve("public");
     // File names under /build carry a content hash: cache them forever.
@@ -107,32 +111,7 @@ export function createHttpApp(runtime: Runtime, build?: ServerBuild): Express {
       createRequestHandler({
         build: withDatabaseOutagePages(build),
         mode: build.mode,
-        getLoadContext: (req, res): RequestContext => {
-          const id = res.locals.requestId as string;
-          const em = runtime.orm.em.fork();
-          const ip = req.ip ?? null;
-          const userAgent = req.get("user-agent") ?? null;
-          let identity: Promise<Identity> | undefined;
-          return {
-            runtime,
-            em,
-            requestId: id,
-            ip,
-            userAgent,
-            log: runtime.log.child({ requestId: id }),
-            cspNonce: res.locals.cspNonce as string,
-            setUserId: (userId) => {
-              res.locals.userId = userId;
-            },
-            identity: () => {
-              identity ??= resolveIdentity(req, res, runtime, em, { ip, userAgent, requestId: id });
-              return identity;
-            },
-            resetIdentity: () => {
-              identity = undefined;
-            },
-          };
-        },
+        getLoadContext: (req, res) => requestContextFor(runtime, req, res),
       }),
     );
   }
@@ -165,4 +144,36 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1] ?? "");
   const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * Per-request state for Remix loaders and the tRPC endpoint: a fresh EntityManager fork
+ * (its own identity map), the request id, a child logger, and the caller's identity
+ * resolved at most once.
+ */
+function requestContextFor(runtime: Runtime, req: ExpressRequest, res: ExpressResponse): RequestContext {
+  const id = res.locals.requestId as string;
+  const em = runtime.orm.em.fork();
+  const ip = req.ip ?? null;
+  const userAgent = req.get("user-agent") ?? null;
+  let identity: Promise<Identity> | undefined;
+  return {
+    runtime,
+    em,
+    requestId: id,
+    ip,
+    userAgent,
+    log: runtime.log.child({ requestId: id }),
+    cspNonce: res.locals.cspNonce as string,
+    setUserId: (userId) => {
+      res.locals.userId = userId;
+    },
+    identity: () => {
+      identity ??= resolveIdentity(req, res, runtime, em, { ip, userAgent, requestId: id });
+      return identity;
+    },
+    resetIdentity: () => {
+      identity = undefined;
+    },
+  };
 }
