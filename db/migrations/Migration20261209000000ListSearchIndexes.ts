@@ -11,6 +11,12 @@ import { Migration } from "@mikro-orm/migrations";
  * may not be created, the migration warns and leaves the filters as they were: correct,
  * only slower; `create extension pg_trgm` and the index statements below can be run later
  * by hand.
+ *
+ * The audit action index is rebuilt with `varchar_pattern_ops`: the `HOST_*` filter is
+ * `action LIKE 'HOST\_%'`, which a default btree serves only under the C collation (the
+ * embedded server's); under en_US and the like, a prefix that matches little read the
+ * whole table. Equality (the exact action filter) uses a pattern_ops index as well, and
+ * nothing sorts by action.
  */
 const TRIGRAM_INDEXES = [
   "create index hosts_hostname_trgm_idx on hosts using gin (hostname gin_trgm_ops)",
@@ -34,10 +40,14 @@ export class Migration20261209000000ListSearchIndexes extends Migration {
         end if;
         ${TRIGRAM_INDEXES.map((sql) => `execute '${sql}';`).join("\n        ")}
       end $$;`);
+    this.addSql("drop index if exists audit_events_action_idx;");
+    this.addSql("create index audit_events_action_idx on audit_events (action varchar_pattern_ops, id);");
   }
 
   override async down(): Promise<void> {
     // The extension stays: other objects may use it by now, and it costs nothing unused.
+    this.addSql("drop index if exists audit_events_action_idx;");
+    this.addSql("create index audit_events_action_idx on audit_events (action, id);");
     for (const sql of TRIGRAM_INDEXES) this.addSql(`drop index if exists ${/create index (\w+)/.exec(sql)![1]};`);
   }
 }
