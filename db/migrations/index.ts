@@ -12,6 +12,7 @@ import { Migration20261206000000RefreshRotatedBy } from "./Migration202612060000
 import { Migration20261206010000LockedDeviceTokens } from "./Migration20261206010000LockedDeviceTokens";
 import { Migration20261207000000MaintenanceRounds } from "./Migration20261207000000MaintenanceRounds";
 import { Migration20261208000000ImportProgress } from "./Migration20261208000000ImportProgress";
+import { Migration20261209000000ListSearchIndexes } from "./Migration20261209000000ListSearchIndexes";
 
 /**
  * Listed explicitly: the server runs from a bundle, where MikroORM cannot discover
@@ -31,4 +32,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "Migration20261206010000LockedDeviceTokens", class: Migration20261206010000LockedDeviceTokens },
   { name: "Migration20261207000000MaintenanceRounds", class: Migration20261207000000MaintenanceRounds },
   { name: "Migration20261208000000ImportProgress", class: Migration20261208000000ImportProgress },
+  { name: "Migration20261209000000ListSearchIndexes", class: Migration20261209000000ListSearchIndexes },
 ];
