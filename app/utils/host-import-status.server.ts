@@ -22,10 +22,13 @@ export type ImportRunView =
       justApplied: boolean;
     };
 
-export const INTERRUPTED_NOTICE =
-  "Interrupted, nothing was written: its server or the database went away before it finished. Apply again.";
-const INTERRUPTED_CHECK_NOTICE =
-  "Interrupted, nothing was written: its server or the database went away before the check finished. Run the dry run again.";
+const INTERRUPTED = "Interrupted, nothing was written: its server or the database went away before it finished.";
+/** Which way to try again after an interruption, by what the run still has. */
+const INTERRUPTED_NOTICES = {
+  apply: `${INTERRUPTED} Apply again.`,
+  resend: `${INTERRUPTED} Send the file again (it was not kept with the run).`,
+  check: `${INTERRUPTED} Run the dry run again.`,
+};
 
 export async function loadImportRunView(
   request: Request,
@@ -61,7 +64,7 @@ export async function loadImportRunView(
   let notice: string | null = null;
   if (status.phase === "failed") {
     // A stored dry run whose apply failed keeps its file: the page offers the apply again.
-    if (status.interrupted) notice = run ? INTERRUPTED_NOTICE : INTERRUPTED_CHECK_NOTICE;
+    if (status.interrupted) notice = INTERRUPTED_NOTICES[status.dryRun ? "check" : run ? "apply" : "resend"];
     else notice = status.failure;
   } else if (justStarted && run && !run.appliedAt && run.errorCount > 0) {
     notice = rejectedApplyMessage(run);
