@@ -61,6 +61,9 @@ export function HostImportResult({
         ) : null}
       </p>
 
+      {/* How the last apply ended when it wrote nothing (refused, errors found, interrupted). */}
+      <FormAlert message={applyError} />
+
       {applied ? (
         <p role="status" className="alert-ok mb-3">
           {justApplied ? "The import was applied: " : "This import was applied: "}
@@ -103,7 +106,6 @@ export function HostImportResult({
             <CsrfField token={csrfToken} />
             <input type="hidden" name="intent" value="apply" />
             <input type="hidden" name="runId" value={run.id} />
-            <FormAlert message={applyError} />
             <p className="mb-2 text-sm">
               No errors. Applying writes {plural(run.created, "new host")} and {plural(run.updated, "update")} in one
               transaction; the run is kept for 24 hours.

@@ -10,6 +10,7 @@ import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { FormAlert } from "../components/form-fields";
 import { HostImportForm } from "../components/host-import-form";
 import { HostImportHelp } from "../components/host-import-help";
+import { HostImportProgress } from "../components/host-import-progress";
 import { HostImportResult } from "../components/host-import-result";
 import { redirectToLogin } from "../trpc/caller.server";
 import { requireCapability } from "../utils/guards.server";
@@ -18,9 +19,9 @@ import {
   dryRunFromForm,
   type ImportFailure,
   importMaxBytes,
-  loadImportRun,
   readImportForm,
 } from "../utils/host-import.server";
+import { loadImportRunView } from "../utils/host-import-status.server";
 
 export const meta: MetaFunction = () => [{ title: "Import hosts · OpsDesk" }];
 
@@ -32,16 +33,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const runId = url.searchParams.get("run");
   const maxBytes = await importMaxBytes(context);
-  // The run is read straight from its service: it is the caller's own stored dry run.
-  const run = runId ? await loadImportRun(context, user.id, runId) : null;
-  const body = {
-    csrfToken: identity.csrfToken,
-    maxBytes,
-    run,
-    missingRun: Boolean(runId) && !run,
-    justApplied: url.searchParams.get("applied") === "1" && Boolean(run?.appliedAt),
-  };
-  return body.missingRun ? data(body, { status: 404 }) : body;
+  // `applied=1`: the apply form's redirect, so the page can say how that apply ended.
+  const view = runId
+    ? await loadImportRunView(request, context, user.id, runId, { justStarted: url.searchParams.get("applied") === "1" })
+    : null;
+  const body = { csrfToken: identity.csrfToken, maxBytes, view };
+  return view?.kind === "missing" ? data(body, { status: 404 }) : body;
 }
 
 type ActionResult = { intent: "dry-run" | "apply"; error: string };
@@ -54,7 +51,8 @@ function refused(intent: ActionResult["intent"], outcome: ImportFailure, request
 /**
  * The form post without JavaScript (with JavaScript the dry run goes through
  * /hosts/import/upload for its progress bar; the apply step comes here either way).
- * POST/redirect/GET: every success lands on /hosts/import?run=<id>.
+ * POST/redirect/GET: every success lands on /hosts/import?run=<id>. An apply is started
+ * and redirected at once, so its page shows the progress while it runs.
  */
 export async function action({ request, context }: ActionFunctionArgs) {
   await requireCapability(request, context, "hosts.write");
@@ -73,8 +71,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function HostImportPage() {
-  const { csrfToken, maxBytes, run, missingRun, justApplied } = useLoaderData<typeof loader>();
+  const { csrfToken, maxBytes, view } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
+  const run = view?.kind === "ended" ? view.run : null;
+  const applyError = (result?.intent === "apply" ? result.error : null) ?? (view?.kind === "ended" ? view.notice : null);
   return (
     <div>
       <p className="mb-1 text-sm">
@@ -87,15 +87,17 @@ export default function HostImportPage() {
         A dry run checks every row and shows what would be created or updated, and every error, without writing
         anything. When the dry run has no errors you can apply it: all rows are written in one go, or none.
       </p>
-      {missingRun ? (
+      {view?.kind === "missing" ? (
         <FormAlert message="That import run has expired (runs are kept for 24 hours) or was started by someone else. Upload the file again." />
       ) : null}
+      {view?.kind === "running" ? <HostImportProgress key={view.progress.runId} progress={view.progress} /> : null}
+      {view?.kind === "ended" && !run ? <FormAlert message={view.notice} /> : null}
       {run ? (
         <HostImportResult
           run={run}
           csrfToken={csrfToken}
-          applyError={result?.intent === "apply" ? result.error : null}
-          justApplied={justApplied}
+          applyError={applyError}
+          justApplied={view?.kind === "ended" && view.justApplied}
         />
       ) : null}
       <h2 className="mb-2 text-lg font-semibold">{run ? "Check another file" : "Check a file"}</h2>

@@ -249,7 +249,13 @@ export async function dryRunFromForm(
   }
 }
 
-/** Applies a stored dry run (`hosts.applyImport`): all rows or none. */
+/**
+ * Starts applying a stored dry run (`hosts.startApplyImport`, all rows or none) and
+ * answers as soon as its row says it runs: the page then follows it at
+ * /hosts/import?run=<id>, so a big file shows its progress instead of holding the form
+ * post open until the end. What the apply ends with (applied, errors found, failed) is
+ * read from the run there.
+ */
 export async function applyFromForm(
   request: Request,
   context: AppLoadContext,
@@ -260,18 +266,7 @@ export async function applyFromForm(
   if (!isRunId(runId)) return failure(400, "That import run is unknown. Upload the file again.");
   const caller = await callerFor(request, context, resHeaders, { formCsrfToken: form.get("_csrf") });
   try {
-    const result = await caller.hosts.applyImport({ runId });
-    if (!result.applied) {
-      const first = result.errors
-        .slice(0, 3)
-        .map((e) => `line ${e.line}${e.column ? ` (${e.column})` : ""}: ${e.message}`)
-        .join("; ");
-      return failure(
-        409,
-        `Nothing was written: applying found ${result.errorCount} error${result.errorCount === 1 ? "" : "s"}${first ? ` (${first})` : ""}. Fix the file and run the dry run again.`,
-        "CONFLICT",
-      );
-    }
+    await caller.hosts.startApplyImport({ runId });
     return { ok: true, runId };
   } catch (error) {
     if (!(error instanceof TRPCError)) throw error;
@@ -279,8 +274,16 @@ export async function applyFromForm(
   }
 }
 
-export const PREVIEW_SHOWN = 100;
+/** What the page says when an apply found errors in the file: nothing was written. */
+export function rejectedApplyMessage(result: { errorCount: number; errors: { line: number; column: string | null; message: string }[] }): string {
+  const first = result.errors
+    .slice(0, 3)
+    .map((e) => `line ${e.line}${e.column ? ` (${e.column})` : ""}: ${e.message}`)
+    .join("; ");
+  return `Nothing was written: applying found ${result.errorCount} error${result.errorCount === 1 ? "" : "s"}${first ? ` (${first})` : ""}. Fix the file and run the dry run again.`;
+}
 
+export const PREVIEW_SHOWN = 100;
 
 /** The stored run as the page shows it, or null when it expired or is someone else's. */
 export async function loadImportRun(context: AppLoadContext, userId: number, runId: string): Promise<ImportRunData | null> {

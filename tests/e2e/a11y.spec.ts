@@ -141,6 +141,42 @@ test.describe("as the admin", () => {
     await expectAccessible(page, "import applied");
   });
 
+  test("A running import's page (progress bar and status line) has no serious violations", async ({ page, request, baseURL }) => {
+    // An apply whose body is still arriving: its run stays running (lock held) until the
+    // stream ends, so the page is checked in that state without a race.
+    const token = await sharedAdminAccessToken(request);
+    const runId = crypto.randomUUID();
+    const tag = `a11y-run-${Date.now().toString(36)}`;
+    const encoder = new TextEncoder();
+    let stream!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        stream = controller;
+      },
+    });
+    const answer = fetch(`${baseURL}/hosts/import.csv?dryRun=false&runId=${runId}`, {
+      method: "POST",
+      body,
+      duplex: "half",
+      headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" },
+    } as RequestInit & { duplex: "half" });
+    stream.enqueue(encoder.encode(`hostname,ip\n${tag}-a.e2e.test,10.6.0.1\n`));
+    try {
+      await expect(async () => {
+        await page.goto(`/hosts/import?run=${runId}`);
+        await expect(page.getByRole("progressbar", { name: /^Applying: \d+ rows$/ })).toBeVisible({ timeout: 1_000 });
+      }).toPass({ timeout: 15_000 });
+      await expectAccessible(page, "import running");
+    } finally {
+      stream.enqueue(encoder.encode(`${tag}-b.e2e.test,10.6.0.2\n`));
+      stream.close();
+    }
+    const result = (await (await answer).json()) as { applied: boolean; created: number };
+    expect(result).toMatchObject({ applied: true, created: 2 });
+    await page.goto(`/hosts/import?run=${runId}`);
+    await expect(page.getByRole("heading", { name: "Import applied" })).toBeVisible();
+  });
+
   test("Users, settings and the account page, with their error states, have no serious violations", async ({ page, request }) => {
     await visitAndCheck(page, "/users", "users");
     const email = `a11y-${Date.now()}-${Math.floor(Math.random() * 1e6)}@e2e.test`;

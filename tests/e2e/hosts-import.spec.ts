@@ -177,3 +177,41 @@ test("A large file: with JavaScript the upload shows its progress and can be can
   await expect(page.getByRole("button", { name: "Apply 12000 changes" })).toBeVisible();
   await expect(page.getByText("(first 100 of 12000 rows)")).toBeVisible();
 });
+
+test("Applying a large file shows its progress while it runs, then the result (JavaScript polls, without it the page refreshes)", async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(120_000);
+  const js = jsEnabled(testInfo.project.name);
+  const tag = uniqueTag(testInfo.project.name);
+  const total = 20_000;
+  const rows = Array.from({ length: total }, (_, i) => `${tag}-${i}.e2e.test,10.7.${i >> 8}.${i & 255},22,perf,bulk;e2e`);
+  await signIn(page, ADMIN, "/hosts/import");
+  await page.getByLabel("CSV file").setInputFiles(csvFile("hosts-apply-large.csv", ["hostname,ip,port,environment,tags", ...rows]));
+  await dryRun(page, js);
+  await expectCounts(page, { create: total, update: 0, unchanged: 0, errors: 0 });
+
+  // The apply form answers as soon as the run is going: its page shows the bar meanwhile.
+  const started = Date.now();
+  await page.getByRole("button", { name: "Apply 20000 changes" }).click();
+  await expect(page).toHaveURL(/\/hosts\/import\?run=[0-9a-f-]{36}&applied=1$/);
+  const bar = page.getByRole("progressbar", { name: /^Applying: [\d,]+ of 20,000 rows$/ });
+  await expect(bar).toBeVisible();
+  await expect(page.getByTestId("import-progress").getByRole("status")).toHaveText(/^Applying: [\d,]+ of 20,000 rows$/);
+  await expect(page.getByTestId("import-phase")).toBeVisible();
+  // Without JavaScript a refresh reloads the page while the run goes on; with it, the
+  // polling does that job and the refresh stays inert text inside <noscript>.
+  await expect(page.locator('meta[http-equiv="refresh"][content="2"]')).toHaveCount(js ? 0 : 1);
+
+  // Then, without a click, the result: polled with JavaScript, by the refresh without.
+  await expect(page.getByRole("status")).toContainText(`The import was applied: ${total} hosts created, 0 hosts updated`, {
+    timeout: 90_000,
+  });
+  testInfo.annotations.push({ type: "apply-to-result-ms", description: String(Date.now() - started) });
+  await expect(bar).toHaveCount(0);
+  await expect(page.getByTestId("import-progress")).toHaveCount(0);
+  await expect(page.locator('meta[http-equiv="refresh"]')).toHaveCount(0);
+  await expect(page.getByTestId("count-create")).toHaveText(String(total));
+  await page.goto(`/hosts?q=${encodeURIComponent(`${tag}-19999.`)}`);
+  await expect(page.getByRole("row").filter({ hasText: `${tag}-19999.e2e.test` })).toHaveCount(1);
+});

@@ -155,6 +155,11 @@ export type ImportStatus = {
   dryRun: boolean;
   phase: ImportPhase;
   running: boolean;
+  /**
+   * The row says it runs but nobody holds its lock: its instance or the database went away
+   * before it ended, so nothing of it was written (reported with phase "failed").
+   */
+  interrupted: boolean;
   /** Data rows read so far (valid or not). */
   rowsSeen: number;
   /** Rows whose hosts and audit events are written (in the apply's open transaction until it commits). */
@@ -233,6 +238,7 @@ export async function readImportStatus(em: EntityManager, userId: number, runId:
     dryRun: row.dry_run,
     phase,
     running: RUNNING_PHASES.includes(phase),
+    interrupted,
     rowsSeen: row.rows_seen,
     rowsApplied: interrupted ? 0 : row.rows_applied,
     rowsTotal: row.rows_total,
