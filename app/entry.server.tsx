@@ -1,10 +1,10 @@
-import { PassThrough } from "node:stream";
 import { type AppLoadContext, createReadableStreamFromReadable, type EntryContext } from "@remix-run/node";
 import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { StylesheetProvider } from "./components/inline-stylesheet";
 import { NonceProvider } from "./components/nonce";
+import { lowPriorityPreloads } from "./utils/low-priority-preloads.server";
 import { stylesheetText } from "./utils/stylesheet.server";
 
 // The HTTP entry lives in server/http/main.ts; exporting it from here puts it in the same
@@ -36,7 +36,8 @@ export default function handleRequest(
         nonce,
         [waitForAll ? "onAllReady" : "onShellReady"]() {
           shellRendered = true;
-          const body = new PassThrough();
+          // The HTML passes through unchanged but for its modulepreload links (see lowPriorityPreloads).
+          const body = lowPriorityPreloads();
           responseHeaders.set("Content-Type", "text/html; charset=utf-8");
           resolve(
             new Response(createReadableStreamFromReadable(body), {
