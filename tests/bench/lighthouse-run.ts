@@ -63,6 +63,17 @@ type Lhr = { audits: Record<string, Audit>; categories: Record<string, Category>
  * screenshot audits are skipped: no figure here uses them, and they cost seconds a run.
  */
 export async function measurePage(chrome: Chromium, url: string, cookie?: string): Promise<LighthouseFigures> {
+  try {
+    return await measureOnce(chrome, url, cookie);
+  } catch (error) {
+    // Lighthouse's trace recording fails now and then on a loaded machine (NO_NAVSTART:
+    // "run Lighthouse again"): one more try, said aloud, before the bench gives up.
+    console.log(`  (retrying ${url}: ${error instanceof Error ? error.message : String(error)})`);
+    return measureOnce(chrome, url, cookie);
+  }
+}
+
+async function measureOnce(chrome: Chromium, url: string, cookie?: string): Promise<LighthouseFigures> {
   const result = await lighthouse(url, {
     port: chrome.port,
     output: "json",
