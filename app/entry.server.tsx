@@ -4,6 +4,7 @@ import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { renderToPipeableStream } from "react-dom/server";
 import { StylesheetProvider } from "./components/inline-stylesheet";
 import { NonceProvider } from "./components/nonce";
+import { lowPriorityPreloads } from "./utils/low-priority-preloads.server";
 import { stylesheetText } from "./utils/stylesheet.server";
 
 // The HTTP entry lives in server/http/main.ts; exporting it from here puts it in the same
@@ -33,13 +34,12 @@ export default function handleRequest(
         nonce,
         // No route defers data, so nothing would stream after the shell but the loader data
         // for hydration: the document is rendered whole into memory and sent as one body
-        // with its length (one write, not one per React chunk through a web stream: a
-        // third of a page's CPU time went there; ADR 025). The browser still parses it as
-        // it arrives.
+        // with its length: one write, not one per React chunk through a web stream (ADR 025).
+        // The browser still parses it as it arrives.
         onAllReady() {
           shellRendered = true;
           const chunks: Buffer[] = [];
-          const body = new Writable({
+          const collected = new Writable({
             write(chunk: Buffer, _encoding, done) {
               chunks.push(chunk);
               done();
@@ -53,6 +53,9 @@ export default function handleRequest(
               done();
             },
           });
+          // The HTML passes through unchanged but for its modulepreload links (see lowPriorityPreloads).
+          const body = lowPriorityPreloads();
+          body.pipe(collected);
           pipe(body);
         },
         onShellError(error: unknown) {
