@@ -87,6 +87,11 @@ export async function classifyFile(
     const batchWriter = summary.errorCount === 0 ? writer : null;
     progress?.update({ phase: batchWriter ? "applying" : "validating", seen: summary.totalRows + summary.errorCount });
     const lookup = lookUpBatch(lookups, rows, known, batchWriter !== null);
+    // Only awaited once the batch before is classified: if that fails first (or this lookup
+    // fails before it is awaited, as when the database dies) its rejection must not go
+    // unhandled, which would end the process. The failure still reaches the caller through
+    // the batch before, or through `outcome`.
+    lookup.catch(() => {});
     const outcome = classified.then(() => lookup).then((found) => classifyBatch(writes, rows, found, batchWriter));
     classified = outcome.then(count);
     const entry = classified

@@ -180,7 +180,8 @@ type StatusRow = {
   rows_seen: number;
   rows_applied: number;
   rows_total: number | null;
-  updated_at: Date;
+  /** Text, as MikroORM has pg return timestamptz (compared exactly, to the microsecond). */
+  updated_at: string;
   file_name: string | null;
   failure: string | null;
   applied_at: Date | null;
@@ -228,7 +229,7 @@ export async function readImportStatus(em: EntityManager, userId: number, runId:
     const again = await readStatusRow(em, userId, runId);
     if (!again) return null;
     interrupted =
-      RUNNING_PHASES.includes(again.phase) && again.updated_at.getTime() === row.updated_at.getTime() && again.rows_seen === row.rows_seen;
+      RUNNING_PHASES.includes(again.phase) && again.updated_at === row.updated_at && again.rows_seen === row.rows_seen;
     row = again;
   }
   const phase: ImportPhase = interrupted ? "failed" : row.phase;
