@@ -53,6 +53,40 @@ export interface TokenServiceOptions {
   audience?: string;
   /** Injected clock, for tests; defaults to the system clock. */
   now?: () => Date;
+  /** How many verified access tokens to remember (default VERIFIED_CACHE_SIZE; 0 turns the cache off). */
+  verifiedCacheSize?: number;
+}
+
+/**
+ * A script or a page sends the same access token with every request for its 10 minutes,
+ * and checking its HMAC through WebCrypto is an asynchronous job each time (~7 % of a
+ * `hosts.list` call, ADR 025). Tokens that verified are remembered by their exact text,
+ * signature included, so only a byte-identical token is a hit; its expiry is checked on
+ * every hit with the same rule as jose's (`exp <= now` is expired). Revocation is
+ * unaffected: the session and token version are still read from the database on every
+ * request. Bounded: when full, the oldest entry goes (a Map iterates in insertion order).
+ */
+export const VERIFIED_CACHE_SIZE = 5000;
+
+class VerifiedTokenCache<T extends { expiresAt: Date }> {
+  private readonly entries = new Map<string, T>();
+  constructor(private readonly capacity: number) {}
+
+  get(token: string, nowMs: number): T | "expired" | undefined {
+    const hit = this.entries.get(token);
+    if (!hit) return undefined;
+    if (Math.floor(nowMs / 1000) >= hit.expiresAt.getTime() / 1000) {
+      this.entries.delete(token);
+      return "expired";
+    }
+    return hit;
+  }
+
+  set(token: string, value: T, nowMs: number): void {
+    if (this.capacity <= 0 || value.expiresAt.getTime() <= nowMs) return;
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(token, value);
+  }
 }
 
 export interface TokenService {
@@ -108,6 +142,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const issuer = options.issuer ?? "opsdesk";
   const audience = options.audience ?? "opsdesk";
   const now = options.now ?? (() => new Date());
+  const verifiedAccess = new VerifiedTokenCache<AccessTokenClaims>(options.verifiedCacheSize ?? VERIFIED_CACHE_SIZE);
 
   async function sign(kind: TokenKind, userId: number, extraClaims: Record<string, unknown>, ttlSeconds: number): Promise<SignedToken> {
     assertUserId(userId);
@@ -152,10 +187,16 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     },
 
     async verifyAccessToken(token) {
+      const nowMs = now().getTime();
+      const cached = verifiedAccess.get(token, nowMs);
+      if (cached === "expired") throw new InvalidTokenError("expired");
+      if (cached) return { ...cached };
       const parsed = accessPayload.safeParse(await verifyPayload("access", token));
       if (!parsed.success) throw new InvalidTokenError("invalid");
       const { sub, sid, tv, jti, exp } = parsed.data;
-      return { userId: sub, sessionId: sid, tokenVersion: tv, tokenId: jti, expiresAt: new Date(exp * 1000) };
+      const claims = { userId: sub, sessionId: sid, tokenVersion: tv, tokenId: jti, expiresAt: new Date(exp * 1000) };
+      verifiedAccess.set(token, claims, nowMs);
+      return { ...claims };
     },
 
     signMfaToken(input, ttlSeconds) {

@@ -1,5 +1,5 @@
 import { SignJWT } from "jose";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { deriveKey } from "../../../server/auth/primitives/derive-key";
 import { createTokenService, InvalidTokenError } from "../../../server/auth/primitives/jwt";
 
@@ -164,6 +164,79 @@ describe("access tokens", () => {
     await expect(tokens.signAccessToken(accessInput, 0)).rejects.toThrow(RangeError);
     await expect(tokens.signAccessToken(accessInput, 1.5)).rejects.toThrow(RangeError);
     await expect(tokens.signMfaToken({ userId: 7 }, -5)).rejects.toThrow(RangeError);
+  });
+});
+
+describe("verified access tokens are remembered", () => {
+  // Only this suite's own spy is restored: the test setup's console spy stays in place.
+  let verify: ReturnType<typeof spyOnVerify> | undefined;
+  const spyOnVerify = () => vi.spyOn(crypto.subtle, "verify");
+  afterEach(() => {
+    verify?.mockRestore();
+    verify = undefined;
+  });
+
+  it("a second check of the same token skips the signature check and gives the same claims", async () => {
+    const clock = { now: START };
+    const tokens = serviceAt(clock);
+    const { token } = await tokens.signAccessToken(accessInput, 900);
+    const first = await tokens.verifyAccessToken(token);
+    verify = spyOnVerify();
+
+    const second = await tokens.verifyAccessToken(token);
+
+    expect(verify).not.toHaveBeenCalled();
+    expect(second).toEqual(first);
+  });
+
+  it("a remembered token is still rejected as expired once its lifetime has passed", async () => {
+    const clock = { now: START };
+    const tokens = serviceAt(clock);
+    const { token } = await tokens.signAccessToken(accessInput, 60);
+    await tokens.verifyAccessToken(token);
+
+    clock.now = new Date(START.getTime() + 59_999);
+    await expect(tokens.verifyAccessToken(token)).resolves.toMatchObject(accessInput);
+    clock.now = new Date(START.getTime() + 60_000);
+    await expectRejected(tokens.verifyAccessToken(token), "expired");
+  });
+
+  it("an edited copy of a remembered token is checked, and rejected", async () => {
+    const clock = { now: START };
+    const tokens = serviceAt(clock);
+    const { token } = await tokens.signAccessToken(accessInput, 900);
+    await tokens.verifyAccessToken(token);
+    const [header, payload, signature] = token.split(".");
+    const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
+    const edited = [header, base64urlJson({ ...claims, sub: "1" }), signature].join(".");
+
+    await expectRejected(tokens.verifyAccessToken(edited));
+  });
+
+  it("keeps at most its capacity: the oldest token is checked again", async () => {
+    const clock = { now: START };
+    const tokens = createTokenService({ secret: SECRET, now: () => clock.now, verifiedCacheSize: 2 });
+    const signed = await Promise.all([1, 2, 3].map((userId) => tokens.signAccessToken({ ...accessInput, userId }, 900)));
+    for (const { token } of signed) await tokens.verifyAccessToken(token);
+    verify = spyOnVerify();
+
+    await tokens.verifyAccessToken(signed[2]!.token);
+    await tokens.verifyAccessToken(signed[1]!.token);
+    expect(verify).not.toHaveBeenCalled();
+    await expect(tokens.verifyAccessToken(signed[0]!.token)).resolves.toMatchObject({ userId: 1 });
+    expect(verify).toHaveBeenCalledTimes(1);
+  });
+
+  it("remembers nothing with a capacity of 0", async () => {
+    const clock = { now: START };
+    const tokens = createTokenService({ secret: SECRET, now: () => clock.now, verifiedCacheSize: 0 });
+    const { token } = await tokens.signAccessToken(accessInput, 900);
+    await tokens.verifyAccessToken(token);
+    verify = spyOnVerify();
+
+    await tokens.verifyAccessToken(token);
+
+    expect(verify).toHaveBeenCalledTimes(1);
   });
 });
 
