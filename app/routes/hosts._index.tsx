@@ -3,7 +3,8 @@ import { Form, Link, useLoaderData, useNavigation, useSubmit } from "@remix-run/
 import { TRPCError } from "@trpc/server";
 import { type FormEvent, useEffect, useRef } from "react";
 import { roleCan } from "../../server/auth/roles";
-import { DateTime } from "../components/date-time";
+import { hostListRowsHtml } from "../components/host-list-rows";
+import { HtmlTableBody } from "../components/html-table-body";
 import { FormAlert } from "../components/form-fields";
 import { useHydrated } from "../components/host-hydrated";
 import {
@@ -145,38 +146,8 @@ export default function HostsPage() {
                 <th scope="col">Updated</th>
               </tr>
             </thead>
-            <tbody>
-              {page.hosts.map((host) => (
-                <tr key={host.id}>
-                  <td>
-                    <Link to={`/hosts/${host.id}`} className="link font-medium">
-                      {host.hostname}
-                    </Link>
-                  </td>
-                  <td className="font-mono text-xs">{host.ip ?? "—"}</td>
-                  <td>{host.environment ?? "—"}</td>
-                  <td>
-                    <ul className="flex flex-wrap gap-1">
-                      {host.tags.map((tag) => (
-                        <li key={tag}>
-                          <Link
-                            to={`/hosts?${hostFilterParams({ ...filters, tags: [tag] })}`}
-                            className="rounded bg-slate-100 px-1.5 py-0.5 text-xs hover:underline dark:bg-slate-700"
-                            title={`Only hosts tagged ${tag}`}
-                          >
-                            {tag}
-                          </Link>
-                        </li>
-                      ))}
-                    </ul>
-                  </td>
-                  <td>{host.os ?? "—"}</td>
-                  <td>
-                    <DateTime value={host.updatedAt} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
+            {/* Rows as one HTML string, links delegated: hydration skips them (ADR 028). */}
+            <HtmlTableBody rows={hostListRowsHtml(page.hosts, filters)} />
           </table>
         </div>
       )}

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import * as chromeLauncher from "chrome-launcher";
 import lighthouse from "lighthouse";
 
@@ -86,6 +88,7 @@ async function measureOnce(chrome: Chromium, url: string, cookie?: string): Prom
   const lhr = result?.lhr as unknown as Lhr | undefined;
   if (!lhr) throw new Error(`Lighthouse gave no result for ${url}`);
   if (lhr.runtimeError) throw new Error(`Lighthouse could not measure ${url}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+  if (process.env.LIGHTHOUSE_SAVE) saveReport(process.env.LIGHTHOUSE_SAVE, url, result?.report);
   const value = (id: string) => lhr.audits[id]?.numericValue ?? Number.NaN;
   return {
     perf: lhr.categories.performance?.score ?? Number.NaN,
@@ -112,4 +115,12 @@ function failingAudits(lhr: Lhr): FailingAudit[] {
     }
   }
   return failing.sort((a, b) => (a.score ?? 1) - (b.score ?? 1) || (b.savingsMs ?? 0) - (a.savingsMs ?? 0));
+}
+
+/** LIGHTHOUSE_SAVE=<dir>: each run's whole report, to read which tasks made up TBT (`long-tasks`, `bootup-time`). */
+function saveReport(dir: string, url: string, report: string | string[] | undefined): void {
+  if (typeof report !== "string") return;
+  mkdirSync(dir, { recursive: true });
+  const name = `${new URL(url).pathname.replace(/[^a-z0-9]+/gi, "-")}-${Date.now()}.json`;
+  writeFileSync(path.join(dir, name), report);
 }

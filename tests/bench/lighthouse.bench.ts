@@ -15,11 +15,14 @@ import { saveStaticCopy, startStaticServer } from "./lighthouse-static-copy";
  * to it rather than as an absolute that depends on this machine's speed.
  *
  * LIGHTHOUSE_RUNS runs per page and copy (default 3), interleaved, app first on even runs;
- * each figure printed is the median of its runs, taken figure by figure.
+ * each figure printed is the median of its runs, taken figure by figure. LIGHTHOUSE_PAGES
+ * picks pages by path, LIGHTHOUSE_SAVE=<dir> keeps each run's report.
  */
 
 const LIGHTHOUSE_VERSION = (createRequire(import.meta.url)("lighthouse/package.json") as { version: string }).version;
 const RUNS = Number(process.env.LIGHTHOUSE_RUNS ?? 3);
+/** LIGHTHOUSE_PAGES=/hosts,/hosts/:id measures only those paths (when working on one page). */
+const ONLY_PAGES = process.env.LIGHTHOUSE_PAGES?.split(",").map((p) => p.trim());
 const GOALS = { perf: 0.95, tbtMs: 100, fcpRatio: 1.3, a11y: 0.95 } as const;
 
 type Page = { name: string; path: string; signedIn: boolean };
@@ -45,7 +48,7 @@ export async function run(): Promise<void> {
       { name: "/hosts/:id (metrics, 100 artifacts)", path: `/hosts/${fleet.artifactHostId}`, signedIn: true },
       { name: "/audit (100,000 events)", path: "/audit", signedIn: true },
       { name: "/hosts/import", path: "/hosts/import", signedIn: true },
-    ];
+    ].filter((page) => !ONLY_PAGES || ONLY_PAGES.includes(page.path.replace(/\/\d+$/, "/:id")));
     // Chromium's first run pays for its own start-up (compiling, caches): not a page's cost.
     await measurePage(chrome, `${fleet.baseURL}/login`);
     console.log(`Lighthouse ${LIGHTHOUSE_VERSION}: mobile, simulated Slow 4G, 4x CPU; median of ${RUNS} interleaved runs per page and copy, figure by figure`);

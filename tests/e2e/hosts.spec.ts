@@ -128,6 +128,30 @@ test("The list pages with a cursor that keeps the filters", async ({ page, reque
   await expect(page.getByRole("link", { name: a.hostname })).toBeVisible();
 });
 
+test("A host's link and its tag chips in the list navigate in place with JavaScript, and as plain links without", async ({ page, request }, testInfo) => {
+  const token = await sharedAdminAccessToken(request);
+  const tag = `chip-${stamp()}`;
+  const host = await createHostViaApi(request, token, { hostname: `${tag}.e2e.test`, tags: [tag] });
+  const js = jsEnabled(testInfo.project.name);
+
+  await page.goto(`/hosts?q=${host.hostname}`);
+  // Hydrated once the Filter button (for JavaScript-less browsers) is gone; a mark on the
+  // window then survives only navigations that do not reload the document.
+  if (js) {
+    await expect(page.getByRole("button", { name: "Filter" })).toHaveCount(0);
+    await page.evaluate(() => Object.assign(window, { opsdeskMark: "same document" }));
+  }
+  const sameDocument = () => page.evaluate(() => (window as unknown as { opsdeskMark?: string }).opsdeskMark ?? "reloaded");
+
+  await page.getByRole("link", { name: tag, exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`tags=${tag}`));
+  await expect(page.getByTestId("host-total")).toHaveText("1 host");
+  await page.getByRole("link", { name: host.hostname }).click();
+  await expect(page).toHaveURL(new RegExp(`/hosts/${host.id}$`));
+  await expect(page.getByRole("heading", { name: host.hostname })).toBeVisible();
+  if (js) expect(await sameDocument()).toBe("same document");
+});
+
 test("A host is edited with the pre-filled form", async ({ page, request }) => {
   const token = await sharedAdminAccessToken(request);
   const host = await createHostViaApi(request, token, {
