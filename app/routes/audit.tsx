@@ -1,10 +1,10 @@
 import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { AuditDiff } from "../components/audit-diff";
+import { auditTableHtml } from "../components/audit-event-rows";
 import { AuditFilterForm, auditFilterParams, withQuery } from "../components/audit-filters";
-import { auditAction, auditLoader, type PageEvent } from "../components/audit-page.server";
-import { DateTime } from "../components/date-time";
+import { auditAction, auditLoader } from "../components/audit-page.server";
 import { CsrfField, FormAlert } from "../components/form-fields";
+import { HtmlMarkup } from "../components/html-markup";
 
 export const meta: MetaFunction = () => [{ title: "Audit log · OpsDesk" }];
 
@@ -70,20 +70,8 @@ export default function AuditPage() {
         </p>
       ) : (
         <div className="card overflow-x-auto p-0">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Outcome</th>
-              </tr>
-            </thead>
-            {page.events.map((event) => (
-              <EventRows key={event.id} event={event} />
-            ))}
-          </table>
+          {/* The rows as one HTML string: hydration adopts them as they are (ADR 028). */}
+          <HtmlMarkup as="table" className="table" markup={auditTableHtml(page.events)} />
         </div>
       )}
 
@@ -102,58 +90,5 @@ export default function AuditPage() {
         </p>
       ) : null}
     </div>
-  );
-}
-
-const OUTCOME_CLASS: Record<string, string> = {
-  success: "text-emerald-700 dark:text-emerald-400",
-  failure: "text-red-700 dark:text-red-400",
-  denied: "text-amber-700 dark:text-amber-400",
-};
-
-/** One event: its summary row, and a row with its details (a <details>: opens without JavaScript). */
-function EventRows({ event }: { event: PageEvent }) {
-  const actor = event.actorEmail ?? (event.actorId === null ? "system" : `user #${event.actorId}`);
-  const target = event.targetType ? `${event.targetType}${event.targetId ? ` ${event.targetId}` : ""}` : "—";
-  return (
-    <tbody id={`event-${event.id}`} className="border-t border-slate-200 dark:border-slate-700" data-testid="audit-event">
-      <tr>
-        <td>
-          <DateTime value={event.at} />
-        </td>
-        <td className="break-all">{actor}</td>
-        <td className="font-mono text-xs" data-testid="audit-action">
-          {event.action}
-        </td>
-        <td className="break-all">{target}</td>
-        <td className={OUTCOME_CLASS[event.outcome] ?? ""}>{event.outcome}</td>
-      </tr>
-      <tr>
-        <td colSpan={5} className="pt-0">
-          <details>
-            <summary className="cursor-pointer text-xs text-slate-600 dark:text-slate-400">Details of event #{event.id}</summary>
-            <div className="mt-2 grid gap-3 lg:grid-cols-[2fr_1fr]">
-              <AuditDiff before={event.before} after={event.after} />
-              <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs">
-                <dt className="font-medium">Time</dt>
-                <dd className="font-mono">{event.at}</dd>
-                <dt className="font-medium">Outcome</dt>
-                <dd>{event.outcome}</dd>
-                <dt className="font-medium">Request id</dt>
-                <dd className="break-all font-mono">{event.requestId ?? "—"}</dd>
-                <dt className="font-medium">IP</dt>
-                <dd className="font-mono">{event.ip ?? "—"}</dd>
-                <dt className="font-medium">User agent</dt>
-                <dd className="break-all">{event.userAgent ?? "—"}</dd>
-                <dt className="font-medium">Hash</dt>
-                <dd className="font-mono" title="First characters of the event's chain hash; exports carry it whole">
-                  {event.hash}…
-                </dd>
-              </dl>
-            </div>
-          </details>
-        </td>
-      </tr>
-    </tbody>
   );
 }

@@ -4,7 +4,7 @@ import { TRPCError } from "@trpc/server";
 import { type FormEvent, useEffect, useRef } from "react";
 import { roleCan } from "../../server/auth/roles";
 import { hostListRowsHtml } from "../components/host-list-rows";
-import { HtmlTableBody } from "../components/html-table-body";
+import { HtmlMarkup } from "../components/html-markup";
 import { FormAlert } from "../components/form-fields";
 import { useHydrated } from "../components/host-hydrated";
 import {
@@ -147,7 +147,7 @@ export default function HostsPage() {
               </tr>
             </thead>
             {/* Rows as one HTML string, links delegated: hydration skips them (ADR 028). */}
-            <HtmlTableBody rows={hostListRowsHtml(page.hosts, filters)} />
+            <HtmlMarkup markup={hostListRowsHtml(page.hosts, filters)} />
           </table>
         </div>
       )}

@@ -1,6 +1,8 @@
 import { createElement as h, type ReactNode } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, test } from "vitest";
+import { auditTableHtml } from "../../../app/components/audit-event-rows";
+import type { PageEvent } from "../../../app/components/audit-page.server";
 import { formatDateTime } from "../../../app/components/date-time";
 import { type HostListRow, hostListRowsHtml } from "../../../app/components/host-list-rows";
 import { hostFilterParams } from "../../../app/components/host-utils";
@@ -90,5 +92,46 @@ describe("the host list's rows as a string", () => {
     const out = markupOf(hostListRowsHtml(hosts, {}));
     expect(out).not.toContain("<img");
     expect(out).toContain("/hosts?tags=a%22b%26c");
+  });
+});
+
+describe("the audit list's rows as a string", () => {
+  const event = (overrides: Partial<PageEvent>): PageEvent => ({
+    id: 41,
+    at: "2026-12-05T08:09:10.123Z",
+    actorId: 3,
+    actorEmail: "ops@example.com",
+    action: "HOST_UPDATED",
+    targetType: "host",
+    targetId: "7",
+    before: { hostname: "a", port: 22 },
+    after: { hostname: "b", port: 22 },
+    ip: "10.1.2.3",
+    userAgent: "curl/8",
+    requestId: "req-1",
+    outcome: "success",
+    hash: "0123456789ab",
+    ...overrides,
+  });
+
+  test("one <tbody> per event, with its summary, its details and the changed fields marked in text", () => {
+    const out = markupOf(auditTableHtml([event({}), event({ id: 40, actorEmail: null, actorId: null, targetType: null, outcome: "denied", before: null, after: null })]));
+    expect(out.match(/<tbody id="event-\d+"[^>]* data-testid="audit-event">/g)).toHaveLength(2);
+    expect(out).toContain('<time datetime="2026-12-05T08:09:10.123Z" class="whitespace-nowrap">2026-12-05 08:09 UTC</time>');
+    expect(out).toContain('<tr data-changed="true" class="bg-amber-100 dark:bg-amber-900/40"><th scope="row" class="font-mono font-medium">hostname<span');
+    expect(out).toContain('<th scope="row" class="font-mono font-medium">port</th>');
+    expect(out.match(/\(changed\)/g)).toHaveLength(1);
+    expect(out).toContain('<td class="break-all">system</td>');
+    expect(out).toContain('<td class="text-amber-700 dark:text-amber-400">denied</td>');
+    expect(out).toContain("No before/after values recorded.");
+    expect(out).toContain("Details of event #40");
+  });
+
+  test("hostile values from the log stay text", () => {
+    const out = markupOf(
+      auditTableHtml([event({ actorEmail: HOSTILE, userAgent: HOSTILE, targetId: HOSTILE, before: { [HOSTILE]: HOSTILE }, after: { [HOSTILE]: { nested: HOSTILE } } })]),
+    );
+    expect(out).not.toContain("<img");
+    expect(out).toContain("&lt;img src=x onerror=&quot;alert(&#x27;x&#x27;)&quot;&gt;&amp;amp;");
   });
 });

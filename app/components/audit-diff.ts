@@ -1,3 +1,5 @@
+import { html, type SafeHtml } from "../utils/html-string";
+
 /**
  * An audit event's before/after as a small table: one row per field, changed fields
  * highlighted (and marked in text, not by colour alone). Nested values are compact JSON.
@@ -34,41 +36,21 @@ export function diffRows(before: unknown, after: unknown): Row[] {
   return [{ field: "(value)", before, after, inBefore: before !== null, inAfter: after !== null, changed: !same(before, after) }];
 }
 
-function Value({ value, present }: { value: unknown; present: boolean }) {
-  if (!present) return <span className="text-slate-500 dark:text-slate-400">—</span>;
-  if (value === null) return <span className="text-slate-500 dark:text-slate-400">null</span>;
+const MUTED = "text-slate-500 dark:text-slate-400";
+
+function valueHtml(value: unknown, present: boolean): SafeHtml {
+  if (!present) return html`<span class="${MUTED}">—</span>`;
+  if (value === null) return html`<span class="${MUTED}">null</span>`;
   const text = typeof value === "string" ? value : JSON.stringify(value);
-  return <code className="whitespace-pre-wrap break-all font-mono text-xs">{text}</code>;
+  return html`<code class="whitespace-pre-wrap break-all font-mono text-xs">${text}</code>`;
 }
 
-export function AuditDiff({ before, after }: { before: unknown; after: unknown }) {
-  if (before === null && after === null) return <p className="text-sm text-slate-500 dark:text-slate-400">No before/after values recorded.</p>;
-  const rows = diffRows(before, after);
-  return (
-    <table className="table text-xs" data-testid="audit-diff">
-      <thead>
-        <tr>
-          <th scope="col">Field</th>
-          <th scope="col">Before</th>
-          <th scope="col">After</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((row) => (
-          <tr key={row.field} data-changed={row.changed || undefined} className={row.changed ? "bg-amber-100 dark:bg-amber-900/40" : ""}>
-            <th scope="row" className="font-mono font-medium">
-              {row.field}
-              {row.changed ? <span className="ml-1 text-amber-800 dark:text-amber-300">(changed)</span> : null}
-            </th>
-            <td>
-              <Value value={row.before} present={row.inBefore} />
-            </td>
-            <td>
-              <Value value={row.after} present={row.inAfter} />
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+/** The diff as an HTML string (it is part of the audit list's rows, ADR 028). */
+export function auditDiffHtml(before: unknown, after: unknown): SafeHtml {
+  if (before === null && after === null) return html`<p class="text-sm ${MUTED}">No before/after values recorded.</p>`;
+  const rows = diffRows(before, after).map(
+    (row) =>
+      html`<tr${row.changed ? html` data-changed="true" class="bg-amber-100 dark:bg-amber-900/40"` : null}><th scope="row" class="font-mono font-medium">${row.field}${row.changed ? html`<span class="ml-1 text-amber-800 dark:text-amber-300">(changed)</span>` : null}</th><td>${valueHtml(row.before, row.inBefore)}</td><td>${valueHtml(row.after, row.inAfter)}</td></tr>`,
   );
+  return html`<table class="table text-xs" data-testid="audit-diff"><thead><tr><th scope="col">Field</th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
