@@ -26,6 +26,10 @@ export default defineConfig({
           globalSetup: ["tests/support/global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          // Two files at a time even on two cores (Vitest's default would be one): every file
+          // has a database of its own, and the longest files mostly wait (a 50 kB/s upload,
+          // drains, restarts), so a pair overlaps them: ~330 s -> ~240 s of the suite here.
+          maxWorkers: 2,
         },
       },
     ],
