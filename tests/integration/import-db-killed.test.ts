@@ -8,7 +8,7 @@ import { createLogger } from "../../server/logger";
 import { createUser } from "../../server/services/users.service";
 import { startAppServer, trpc } from "../support/app-server";
 import { createTestDatabase } from "../support/database";
-import { type ServerProcess, spawnServer, waitForReady } from "../support/server-process";
+import { isRunning, type ServerProcess, spawnServer, waitForReady } from "../support/server-process";
 import { makeTempDir } from "../support/temp-dir";
 
 /**
@@ -148,15 +148,6 @@ function childrenOf(pid: number): number[] {
   }
   return children;
 }
-
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** SIGKILL to the postmaster, then waits for its backends to go (a new postmaster refuses to start beside them). */
 async function killDatabase(): Promise<void> {

@@ -4,6 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { trpc } from "../support/app-server";
 import { type Cluster, type ClusterInstance, startCluster } from "../support/cluster";
+import { isRunning } from "../support/server-process";
 
 /**
  * Issue 15: two real processes (`node scripts/serve.mjs` on the build) on one PostgreSQL,
@@ -78,15 +79,6 @@ async function count(sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await db.query<{ n: string }>(sql, params);
   return Number(rows[0]!.n);
 }
-
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe.skipIf(!hasBuild)("two instances behind haproxy", () => {
   test("the proxy sends consecutive requests to both instances, each of them ready", async () => {

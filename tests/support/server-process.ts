@@ -40,3 +40,13 @@ export async function waitForReady(server: ServerProcess, timeoutMs = 30_000): P
   }
   throw new Error(`server not ready within ${timeoutMs} ms:\n${server.output()}`);
 }
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
