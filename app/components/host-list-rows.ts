@@ -1,4 +1,4 @@
-import { formatDateTime } from "./date-time";
+import { dateTimeHtml } from "./date-time";
 import { type HostListFilters, hostFilterParams } from "./host-utils";
 import { html, type SafeHtml } from "../utils/html-string";
 
@@ -24,6 +24,6 @@ export function hostListRowsHtml(hosts: readonly HostListRow[], filters: HostLis
     html`<li><a href="/hosts?${hostFilterParams({ ...filters, tags: [tag] }).toString()}" class="${TAG_CLASS}" title="Only hosts tagged ${tag}">${tag}</a></li>`;
   return html`${hosts.map(
     (host) =>
-      html`<tr><td><a class="link font-medium" href="/hosts/${host.id}">${host.hostname}</a></td><td class="font-mono text-xs">${host.ip ?? "—"}</td><td>${host.environment ?? "—"}</td><td><ul class="flex flex-wrap gap-1">${host.tags.map(tagLink)}</ul></td><td>${host.os ?? "—"}</td><td><time datetime="${host.updatedAt}" class="whitespace-nowrap">${formatDateTime(host.updatedAt)}</time></td></tr>`,
+      html`<tr><td><a class="link font-medium" href="/hosts/${host.id}">${host.hostname}</a></td><td class="font-mono text-xs">${host.ip ?? "—"}</td><td>${host.environment ?? "—"}</td><td><ul class="flex flex-wrap gap-1">${host.tags.map(tagLink)}</ul></td><td>${host.os ?? "—"}</td><td>${dateTimeHtml(host.updatedAt)}</td></tr>`,
   )}`;
 }
