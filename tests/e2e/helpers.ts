@@ -11,8 +11,10 @@ export async function signIn(page: Page, user: { email: string; password: string
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(new RegExp(`${redirectTo.replace(/[?]/g, "\\?")}$`));
   // With JavaScript the URL changes before React has swapped the login page out: until
-  // then its own "Email" field would take the next fill meant for the new page.
-  await expect(page.getByRole("button", { name: "Sign in" })).toHaveCount(0);
+  // then its own "Email" field would take the next fill meant for the new page. Wait for
+  // its heading, not its button: while submitting the button reads "Signing in…", so a
+  // wait on the button passed early and a fill landed in the login form (users.spec flake).
+  await expect(page.getByRole("heading", { name: "Sign in", exact: true, level: 1 })).toHaveCount(0);
 }
 
 /** An access token for the admin through tRPC, as a script would get one. */
